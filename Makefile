@@ -1,0 +1,206 @@
+# Postern: build, install, run, test, fuzz and bench.
+#
+# `make run` and `make test` work on a fresh Debian 12 where only git and
+# make are installed: both start with `deps`, which installs what is
+# missing.  Everything is built under build/ (normal) and build/asan/
+# (AddressSanitizer + UndefinedBehaviorSanitizer, used by the tests).
+
+PREFIX ?=	/usr/local
+SBINDIR ?=	$(PREFIX)/sbin
+MANDIR ?=	$(PREFIX)/share/man
+SYSCONFDIR ?=	/etc
+DESTDIR ?=
+
+BUILD ?=	build
+SAN ?=		0
+
+CC ?=		cc
+YACC =		byacc
+PKGS =		openssl libevent libevent_openssl libbsd-overlay libunbound \
+		libseccomp libcrypt
+
+WARNINGS =	-Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
+		-Wshadow -Wpointer-arith -Wcast-qual -Wsign-compare \
+		-Wno-unused-parameter -Werror
+CFLAGS_BASE =	-std=gnu11 -g -O2 -D_GNU_SOURCE $(WARNINGS) -Iinclude \
+		-I$(BUILD)/gen
+ifeq ($(SAN),1)
+SANFLAGS =	-fsanitize=address,undefined -fno-omit-frame-pointer \
+		-fno-sanitize-recover=undefined
+else ifeq ($(SAN),fuzz)
+SANFLAGS =	-fsanitize=fuzzer-no-link,address,undefined \
+		-fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+SANFLAGS =
+endif
+PKG_CFLAGS :=	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS :=	$(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS +=	$(CFLAGS_BASE) $(PKG_CFLAGS) $(SANFLAGS)
+LDFLAGS +=	$(SANFLAGS)
+LDLIBS =	$(PKG_LIBS) -lpam
+
+# ---------------------------------------------------------------------
+# Sources, one per line.
+
+# src/lib: process-free code (no logging policy, no exit).
+LIB_SRCS = \
+	src/lib/log.c \
+	src/lib/imsg_types.c
+
+# src/smtpd: the daemon, one file per process plus helpers.
+SMTPD_SRCS = \
+
+SMTPD_YSRCS = \
+
+
+# src/smtpctl: smtpctl and its sendmail/mailq/newaliases personalities.
+SMTPCTL_SRCS = \
+
+
+# atf-c unit tests: each is built from its own .c plus the modules it
+# tests (listed in <name>_DEPS, object paths).
+UNIT_TESTS = \
+
+
+# atf-sh tests: copied with the executable bit into the build root.
+SH_TESTS =
+
+# libFuzzer targets (regress/fuzz/<name>.c), see `make fuzz`.
+FUZZ_TARGETS = \
+
+
+# ---------------------------------------------------------------------
+
+OBJDIR =	$(BUILD)/obj
+GENDIR =	$(BUILD)/gen
+LIB_OBJS =	$(LIB_SRCS:%.c=$(OBJDIR)/%.o)
+SMTPD_OBJS =	$(SMTPD_SRCS:%.c=$(OBJDIR)/%.o) \
+		$(SMTPD_YSRCS:src/smtpd/%.y=$(OBJDIR)/gen/%.o)
+SMTPCTL_OBJS =	$(SMTPCTL_SRCS:%.c=$(OBJDIR)/%.o)
+# Archives for unit tests: the linker takes only the objects a test
+# needs.  The daemon archive leaves out main().
+LIBPOSTERN =	$(BUILD)/libpostern.a
+LIBSMTPD =	$(BUILD)/libsmtpd.a
+SMTPD_LIBOBJS =	$(filter-out $(OBJDIR)/src/smtpd/smtpd.o,$(SMTPD_OBJS))
+
+.PHONY: all binaries asan deps users install run test fuzz fuzzers \
+	fuzz-bins bench clean check-man units
+
+all: binaries asan
+
+binaries: $(BUILD)/smtpd $(BUILD)/smtpctl units
+
+asan:
+	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 binaries
+
+$(OBJDIR)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(GENDIR)/%.c: src/smtpd/%.y
+	@mkdir -p $(@D)
+	$(YACC) -d -b $(GENDIR)/$* -o $@ $<
+
+# Generated parser: warnings from yacc's skeleton are not ours to fix.
+$(OBJDIR)/gen/%.o: $(GENDIR)/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Isrc/smtpd -Wno-unused-but-set-variable \
+	    -Wno-missing-prototypes -Wno-sign-compare -MMD -MP -c $< -o $@
+
+$(BUILD)/smtpd: $(SMTPD_OBJS) $(LIB_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/smtpctl: $(SMTPCTL_OBJS) $(LIB_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+UNIT_BINS =	$(UNIT_TESTS:%=$(BUILD)/%)
+units: $(UNIT_BINS) $(SH_TESTS:%.sh=$(BUILD)/%)
+
+$(LIBPOSTERN): $(LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(LIBSMTPD): $(SMTPD_LIBOBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/regress/%: $(OBJDIR)/regress/%.o $(LIBSMTPD) $(LIBPOSTERN)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBSMTPD) $(LIBPOSTERN) $(LDLIBS) \
+	    $(shell pkg-config --libs atf-c)
+
+$(BUILD)/regress/%: regress/%.sh
+	@mkdir -p $(@D)
+	install -m 755 $< $@
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# ---------------------------------------------------------------------
+# Packages.  Every build, test and bench tool is listed here; `deps`
+# installs only what is missing, and runs apt-get update first then.
+
+DEB_PKGS = \
+	gcc make pkg-config byacc clang libclang-rt-14-dev \
+	libssl-dev libevent-dev libbsd-dev libunbound-dev libseccomp-dev \
+	libcrypt-dev libpam0g-dev \
+	atf-sh libatf-dev kyua mandoc \
+	openssl swaks python3 python3-aiosmtpd procps psmisc util-linux \
+	iproute2
+
+deps:
+	@sh tools/deps.sh $(DEB_PKGS)
+
+users:
+	@sh tools/users.sh
+
+# ---------------------------------------------------------------------
+
+RUN_CONF ?=	etc/smtpd.conf
+
+run: deps binaries users
+	$(BUILD)/smtpd -d -f $(RUN_CONF)
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory fuzzers
+	@$(MAKE) --no-print-directory users
+	@sh tools/runtests.sh
+
+check-man:
+	mandoc -Tlint -Wwarning man/*.[0-9]
+
+# Fuzz targets are built with clang into build/fuzz; `make test` builds
+# them and runs each over its seed corpus, `make fuzz` runs each for
+# FUZZ_SECONDS (default 60).
+FUZZ_SECONDS ?=	60
+FUZZ_BINS =	$(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
+
+fuzzers:
+	@$(MAKE) --no-print-directory BUILD=build/fuzz SAN=fuzz CC=clang \
+	    fuzz-bins
+
+fuzz-bins: $(FUZZ_BINS)
+
+$(BUILD)/fuzz/%: $(OBJDIR)/regress/fuzz/%.o $(LIBSMTPD) $(LIBPOSTERN)
+	@mkdir -p $(@D)
+	$(CC) -fsanitize=fuzzer,address,undefined -o $@ $< $(LIBSMTPD) \
+	    $(LIBPOSTERN) $(LDLIBS)
+
+fuzz: deps fuzzers
+	@sh tools/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+bench: deps binaries users
+	@sh regress/bench/run.sh
+
+install: binaries
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)
+	install -m 755 $(BUILD)/smtpd $(DESTDIR)$(SBINDIR)/smtpd
+	install -m 2555 -g _smtpq $(BUILD)/smtpctl $(DESTDIR)$(SBINDIR)/smtpctl
+	install -m 644 man/smtpd.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 man/smtpd.8 man/smtpctl.8 $(DESTDIR)$(MANDIR)/man8/
+	test -e $(DESTDIR)$(SYSCONFDIR)/smtpd.conf || \
+	    install -m 644 etc/smtpd.conf $(DESTDIR)$(SYSCONFDIR)/smtpd.conf
+
+clean:
+	rm -rf build
