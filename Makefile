@@ -45,7 +45,9 @@ LDLIBS =	$(PKG_LIBS) -lpam
 # src/lib: process-free code (no logging policy, no exit).
 LIB_SRCS = \
 	src/lib/log.c \
-	src/lib/imsg_types.c
+	src/lib/imsg_types.c \
+	src/lib/ipc.c \
+	src/lib/ipc_msg.c
 
 # src/smtpd: the daemon, one file per process plus helpers.
 SMTPD_SRCS = \

@@ -83,8 +83,17 @@ void	ipc_clear(struct ipc_chan *);
 
 /* Read what the socket has.  Returns bytes read (> 0), 0 on EOF, or -1
  * with errno: EAGAIN/EINTR (try later), EBADMSG (descriptor trouble:
- * truncated control data, too many fds), or the recvmsg error. */
+ * truncated control data, too many fds, fds with no byte), ENOBUFS (the
+ * caller did not take the complete messages with ipc_get() before
+ * reading again), or the recvmsg error.  Received descriptors are
+ * close-on-exec.  After EOF, ipc_truncated() tells whether the peer
+ * went away in the middle of a message. */
 ssize_t	ipc_read(struct ipc_chan *);
+
+/* Non-zero if unconsumed bytes or unclaimed descriptors are left: after
+ * ipc_read() returned 0 (EOF) and ipc_get() returned 0, this means the
+ * peer closed the channel in the middle of a message. */
+int	ipc_truncated(const struct ipc_chan *);
 
 /* Take the next complete message.  Returns 1 and fills *msg, 0 when more
  * bytes are needed, -1 with errno EBADMSG on a protocol error.  After a
@@ -92,8 +101,9 @@ ssize_t	ipc_read(struct ipc_chan *);
 int	ipc_get(struct ipc_chan *, struct ipc_msg *msg);
 
 /* Queue a message.  fd (or -1) is owned by the channel from now on and
- * closed once sent.  Returns 0, or -1 with errno: EMSGSIZE (payload over
- * IPC_MAX_PAYLOAD), ENOBUFS (over IPC_MAX_OUT_QUEUED), ENOMEM. */
+ * closed once sent, or at once if this call fails.  Returns 0, or -1
+ * with errno: EMSGSIZE (payload over IPC_MAX_PAYLOAD), ENOBUFS (over
+ * IPC_MAX_OUT_QUEUED), EINVAL (NULL data with len > 0), ENOMEM. */
 int	ipc_compose(struct ipc_chan *, uint32_t type, uint32_t peerid,
 	    int fd, const void *data, size_t len);
 

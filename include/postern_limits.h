@@ -12,6 +12,8 @@
 #define IPC_MAX_PAYLOAD		(IPC_MAX_SIZE - IPC_HEADER_SIZE)
 #define IPC_MAX_FDS_QUEUED	64		/* received, not yet claimed */
 #define IPC_MAX_OUT_QUEUED	(64 * 1024 * 1024) /* bytes waiting to be sent */
+#define IPC_MAX_FDS_PER_READ	16		/* control buffer of one recvmsg */
+#define IPC_MAX_IOV		64		/* messages gathered per sendmsg */
 
 /* Configuration. */
 #define CONF_MAX_INCLUDE_DEPTH	16
