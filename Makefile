@@ -65,7 +65,9 @@ UNIT_TESTS = \
 
 
 # atf-sh tests: copied with the executable bit into the build root.
-SH_TESTS =
+SH_TESTS = \
+	regress/man/mandoc_test.sh \
+	regress/man/keywords_test.sh \
 
 # libFuzzer targets (regress/fuzz/<name>.c), see `make fuzz`.
 FUZZ_TARGETS = \
