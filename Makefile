@@ -62,6 +62,7 @@ SMTPCTL_SRCS = \
 # atf-c unit tests: each is built from its own .c plus the modules it
 # tests (listed in <name>_DEPS, object paths).
 UNIT_TESTS = \
+	regress/lib/ipc_test \
 
 
 # atf-sh tests: copied with the executable bit into the build root.
