@@ -69,6 +69,7 @@ UNIT_TESTS = \
 SH_TESTS = \
 	regress/man/mandoc_test.sh \
 	regress/man/keywords_test.sh \
+	regress/man/examples_test.sh \
 
 # libFuzzer targets (regress/fuzz/<name>.c), see `make fuzz`.
 FUZZ_TARGETS = \
