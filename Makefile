@@ -57,12 +57,15 @@ SMTPD_YSRCS = \
 
 # src/smtpctl: smtpctl and its sendmail/mailq/newaliases personalities.
 SMTPCTL_SRCS = \
+	src/smtpctl/smtpctl.c \
+	src/smtpctl/smtpctl_cmd.c \
 
 
 # atf-c unit tests: each is built from its own .c plus the modules it
 # tests (listed in <name>_DEPS, object paths).
 UNIT_TESTS = \
 	regress/lib/ipc_test \
+	regress/lib/ipc_msg_test \
 
 
 # atf-sh tests: copied with the executable bit into the build root.
