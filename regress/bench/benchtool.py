@@ -1,0 +1,411 @@
+#!/usr/bin/env python3
+"""Small measuring helpers for regress/bench/run.sh.
+
+  benchtool.py tree PID
+      Print "NPROC RSS_KB PSS_KB PIDS" for PID and all its descendants
+      (found through the parent pid in /proc/*/stat).  Zombies are not
+      counted.  PSS comes from /proc/PID/smaps_rollup (or smaps).
+  benchtool.py listening PORT
+      Exit 0 if some socket listens on TCP PORT (IPv4 or IPv6).
+  benchtool.py ready T0_NS PID PORT TIMEOUT_S [-- CMD...]
+      Poll every 2 ms until TCP PORT listens (PORT 0: skip) and CMD (if
+      given) exits 0.  Print "PORT_MS CMD_MS": the milliseconds from
+      T0_NS (date +%s%N before the daemon was started) to each event, or
+      "-" for one not reached.  Exit 0 when both were reached, 1 on
+      timeout, 2 if PID died first.
+  benchtool.py cycle LOG PORT SETTLE_S CTL STOP -- CMD...
+      One start/measure/stop cycle of a daemon: start CMD (stdout and
+      stderr to LOG; it must stay in the foreground), poll as `ready`
+      does for PORT and for the shell command CTL ("" for none), wait
+      SETTLE_S seconds, measure the process tree as `tree` does, then
+      stop it: STOP is "TERM" (SIGTERM to the daemon) or a shell command,
+      and wait until every process of the tree has exited (SIGKILL after
+      10 s).  "{pid}" in CTL and STOP is replaced by the daemon's pid.
+      The processes measured are listed in LOG.procs (pid, user, RSS
+      and PSS in KiB, command line).
+      Prints "PORT_MS CTL_MS NPROC RSS_KB PSS_KB STOP_MS PIDS"; exit 0 on
+      success, 1 on timeout, 2 if the daemon died, 3 if it had to be
+      killed.
+  benchtool.py alive PID...
+      Exit 0 if any PID is still a live (non-zombie) process.
+  benchtool.py timeit RUNS WARMUP -- CMD...
+      Run CMD WARMUP+RUNS times (output discarded) and print the median,
+      min and max wall time in ms of the timed runs; exit 1 if a run fails.
+  benchtool.py hyperfine JSON
+      Print the median, min and max (ms) from a hyperfine --export-json file.
+  benchtool.py maxrss -- CMD...
+      Run CMD once (output discarded), print its peak RSS in KiB.
+  benchtool.py callgrind LOG
+      Print the instruction count ("Collected :") from a callgrind log.
+  benchtool.py median V...
+      Print the median of the numeric values (non-numeric ones ignored).
+  benchtool.py report TSV
+      Print the result table from the TSV rows written by run.sh.
+"""
+import json
+import os
+import pwd
+import re
+import resource
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+
+def proc_stat(pid):
+    """Return (state, ppid) of pid, or None if it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            s = f.read()
+    except OSError:
+        return None
+    # comm may hold spaces and parentheses: split after the last ')'.
+    rest = s[s.rindex(")") + 2:].split()
+    return rest[0], int(rest[1])
+
+
+def descendants(root):
+    children = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        st = proc_stat(int(d))
+        if st is None or st[0] == "Z":
+            continue
+        children.setdefault(st[1], []).append(int(d))
+    out, todo = [], [root]
+    while todo:
+        p = todo.pop()
+        st = proc_stat(p)
+        if st is None or st[0] == "Z":
+            continue
+        out.append(p)
+        todo.extend(children.get(p, []))
+    return sorted(out)
+
+
+def mem_of(pid):
+    """(rss_kb, pss_kb) of one process."""
+    rss = pss = 0
+    for name in ("smaps_rollup", "smaps"):
+        try:
+            with open("/proc/%d/%s" % (pid, name)) as f:
+                for line in f:
+                    if line.startswith("Rss:"):
+                        rss += int(line.split()[1])
+                    elif line.startswith("Pss:"):
+                        pss += int(line.split()[1])
+            return rss, pss
+        except OSError:
+            continue
+    return 0, 0
+
+
+def user_of(pid):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("Uid:"):
+                    uid = int(line.split()[2])   # effective uid
+                    try:
+                        return pwd.getpwuid(uid).pw_name
+                    except KeyError:
+                        return str(uid)
+    except OSError:
+        pass
+    return "?"
+
+
+def cmdline_of(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            c = f.read().replace(b"\0", b" ").strip()
+        return c.decode("utf-8", "replace")[:70]
+    except OSError:
+        return "?"
+
+
+def cmd_tree(args):
+    pids = descendants(int(args[0]))
+    rss = pss = 0
+    for p in pids:
+        r, s = mem_of(p)
+        rss += r
+        pss += s
+    print(len(pids), rss, pss, ",".join(str(p) for p in pids))
+
+
+def listens(port):
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(name) as f:
+                next(f)
+                for line in f:
+                    fields = line.split()
+                    if fields[3] == "0A" and \
+                            int(fields[1].rsplit(":", 1)[1], 16) == port:
+                        return True
+        except OSError:
+            continue
+    return False
+
+
+def cmd_listening(args):
+    sys.exit(0 if listens(int(args[0])) else 1)
+
+
+def cmd_ready(args):
+    t0, pid, port, timeout = int(args[0]), int(args[1]), int(args[2]), \
+        float(args[3])
+    cmd = args[5:] if len(args) > 4 and args[4] == "--" else args[4:]
+    port_ms = None if port else "-"
+    cmd_ms = None if cmd else "-"
+    rc = 0
+    while port_ms is None or cmd_ms is None:
+        now = time.time_ns()
+        if port_ms is None and listens(port):
+            port_ms = "%.1f" % ((now - t0) / 1e6)
+        if cmd_ms is None and subprocess.call(
+                cmd, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL) == 0:
+            # Counted when the answer is in, i.e. including the client.
+            cmd_ms = "%.1f" % ((time.time_ns() - t0) / 1e6)
+        if port_ms is not None and cmd_ms is not None:
+            break
+        st = proc_stat(pid)
+        if st is None or st[0] == "Z":
+            rc = 2
+            break
+        if (time.time_ns() - t0) / 1e9 > timeout:
+            rc = 1
+            break
+        time.sleep(0.002)
+    print(port_ms or "-", cmd_ms or "-")
+    sys.exit(rc)
+
+
+def alive(pids):
+    for p in pids:
+        st = proc_stat(p)
+        if st is not None and st[0] != "Z":
+            return True
+    return False
+
+
+def cmd_cycle(args):
+    logname, port, settle, ctl, stop = args[0], int(args[1]), \
+        float(args[2]), args[3], args[4]
+    cmd = args[6:] if args[5] == "--" else args[5:]
+    log = open(logname, "w")
+    t0 = time.time_ns()
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
+                            stderr=subprocess.STDOUT)
+    pid = proc.pid
+    with open(logname + ".pid", "w") as f:
+        f.write("%d\n" % pid)
+
+    def interrupted(signum, frame):
+        try:
+            os.kill(pid, 15)
+        except OSError:
+            pass
+        sys.exit(128 + signum)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, interrupted)
+    ctl = ctl.replace("{pid}", str(pid))
+    stop = stop.replace("{pid}", str(pid))
+    port_ms = None if port else "-"
+    ctl_ms = None if ctl else "-"
+    rc = 0
+    while port_ms is None or ctl_ms is None:
+        now = time.time_ns()
+        if port_ms is None and listens(port):
+            port_ms = "%.1f" % ((now - t0) / 1e6)
+        if ctl_ms is None and subprocess.call(
+                ctl, shell=True, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL) == 0:
+            # Counted when the answer is in, i.e. including the client.
+            ctl_ms = "%.1f" % ((time.time_ns() - t0) / 1e6)
+        if port_ms is not None and ctl_ms is not None:
+            break
+        if proc.poll() is not None:
+            rc = 2
+            break
+        if (time.time_ns() - t0) / 1e9 > 20:
+            rc = 1
+            break
+        time.sleep(0.002)
+    nproc = rss = pss = "-"
+    pids = [pid]
+    if rc == 0 or (rc == 1 and ctl_ms not in (None, "-")):
+        time.sleep(settle)
+        pids = descendants(pid)
+        rss = pss = 0
+        with open(logname + ".procs", "w") as f:
+            for p in pids:
+                r, s = mem_of(p)
+                rss += r
+                pss += s
+                f.write("%7d %-10s %7d %7d  %s\n" % (
+                    p, user_of(p), r, s, cmdline_of(p)))
+        nproc = len(pids)
+    t1 = time.time_ns()
+    if proc.poll() is None:
+        if stop == "TERM":
+            os.kill(pid, 15)
+        else:
+            subprocess.call(stop, shell=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    while alive(pids) or proc.poll() is None:
+        if (time.time_ns() - t1) / 1e9 > 10:
+            for p in pids:
+                try:
+                    os.kill(p, 9)
+                except OSError:
+                    pass
+            rc = rc or 3
+            break
+        time.sleep(0.002)
+    t2 = time.time_ns()
+    proc.wait()
+    os.unlink(logname + ".pid")
+    stop_ms = "%.1f" % ((t2 - t1) / 1e6)
+    print(port_ms or "-", ctl_ms or "-", nproc, rss, pss, stop_ms,
+          ",".join(str(p) for p in pids))
+    sys.exit(rc)
+
+
+def cmd_alive(args):
+    for a in args:
+        st = proc_stat(int(a))
+        if st is not None and st[0] != "Z":
+            sys.exit(0)
+    sys.exit(1)
+
+
+def cmd_timeit(args):
+    runs, warmup = int(args[0]), int(args[1])
+    cmd = args[3:] if args[2] == "--" else args[2:]
+    times = []
+    for i in range(warmup + runs):
+        t0 = time.perf_counter()
+        rc = subprocess.call(cmd, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        t1 = time.perf_counter()
+        if rc != 0:
+            sys.exit(1)
+        if i >= warmup:
+            times.append((t1 - t0) * 1000.0)
+    print("%.3f %.3f %.3f" % (statistics.median(times), min(times),
+                              max(times)))
+
+
+def cmd_hyperfine(args):
+    with open(args[0]) as f:
+        r = json.load(f)["results"][0]
+    print("%.3f %.3f %.3f" % (r["median"] * 1000.0, r["min"] * 1000.0,
+                              r["max"] * 1000.0))
+
+
+def cmd_maxrss(args):
+    cmd = args[1:] if args[0] == "--" else args
+    rc = subprocess.call(cmd, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    if rc != 0:
+        sys.exit(1)
+    print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+
+
+def cmd_callgrind(args):
+    with open(args[0]) as f:
+        for line in f:
+            m = re.search(r"Collected\s*:\s*(\d+)", line)
+            if m:
+                print(m.group(1))
+                return
+    sys.exit(1)
+
+
+def num(v):
+    try:
+        return float(v)
+    except ValueError:
+        return None
+
+
+def cmd_median(args):
+    vals = [x for x in (num(a) for a in args) if x is not None]
+    if not vals:
+        print("-")
+    else:
+        print("%.3f" % statistics.median(vals))
+
+
+def fmt(v, unit):
+    x = num(v)
+    if x is None:
+        return "-"
+    if unit == "count":
+        return "%d" % round(x)
+    if unit == "Minstr":
+        return "%.1f" % x
+    if x >= 100:
+        return "%.0f" % x
+    if x >= 10:
+        return "%.1f" % x
+    return "%.2f" % x
+
+
+def ratio(a, b):
+    x, y = num(a), num(b)
+    if x is None or y is None or y == 0:
+        return "-"
+    return "%.2f" % (x / y)
+
+
+def cmd_report(args):
+    rows = []
+    notes = []
+    with open(args[0]) as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if not line:
+                continue
+            parts = line.split("\t")
+            if parts[0] == "note":
+                notes.append(parts[1])
+            elif parts[0] == "row":
+                rows.append(parts[1:])
+    head = ("metric", "unit", "Postern", "OpenSMTPD", "Postfix",
+            "P/OpenSMTPD", "P/Postfix")
+    table = [head]
+    for metric, unit, p, o, x in rows:
+        table.append((metric, unit, fmt(p, unit), fmt(o, unit), fmt(x, unit),
+                      ratio(p, o), ratio(p, x)))
+    widths = [max(len(r[i]) for r in table) for i in range(len(head))]
+    for n, r in enumerate(table):
+        cells = [r[0].ljust(widths[0]), r[1].ljust(widths[1])]
+        cells += [c.rjust(w) for c, w in zip(r[2:], widths[2:])]
+        print("  ".join(cells).rstrip())
+        if n == 0:
+            print("  ".join("-" * w for w in widths))
+    if notes:
+        print()
+        for n in notes:
+            print("* " + n)
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    cmd, args = sys.argv[1], sys.argv[2:]
+    fn = globals().get("cmd_" + cmd)
+    if fn is None:
+        sys.exit("benchtool: unknown command %s" % cmd)
+    fn(args)
+
+
+if __name__ == "__main__":
+    main()

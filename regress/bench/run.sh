@@ -1,0 +1,570 @@
+#!/bin/sh
+# Postern benchmarks: compare build/smtpd with OpenSMTPD 6.8 (Debian's
+# opensmtpd package) and Postfix (Debian's package, unpacked, never
+# installed) in one run and report ratios.  Informational only: the exit
+# status says whether the harness ran, never whether a number is good.
+# See regress/bench/README.md for what each section measures.
+#
+# Environment (all optional):
+#   BENCH_SECTIONS  sections to run, in order     (default: "parse idle")
+#   BENCH_RUNS      timed runs per parse command  (default: 20)
+#   BENCH_STARTS    daemon starts per daemon      (default: 3)
+#   BENCH_SCALE     size of the generated config  (default: 1000)
+#   BENCH_PORT      first of 4 loopback ports     (default: 2600)
+#   BENCH_SETTLE    seconds to idle before measuring memory (default: 2)
+#   BENCH_NOINSTALL set to 1 to never call apt-get
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+B=$top/build/bench
+RES=$B/results.tsv
+TXT=$B/results.txt
+
+: "${BENCH_SECTIONS:=parse idle}"
+: "${BENCH_RUNS:=20}"
+: "${BENCH_STARTS:=3}"
+: "${BENCH_SCALE:=1000}"
+: "${BENCH_PORT:=2600}"
+: "${BENCH_SETTLE:=2}"
+: "${BENCH_NOINSTALL:=0}"
+
+P_SMTPD=$top/build/smtpd
+P_SMTPCTL=$top/build/smtpctl
+O_SMTPD=/usr/sbin/smtpd
+O_SMTPCTL=/usr/sbin/smtpctl
+PF_ROOT=$B/postfix-root
+PF_LIB=$PF_ROOT/usr/lib/postfix
+PF_SBIN=$PF_ROOT/usr/sbin
+PF_DIR=$B/postfix
+
+PORT_P=$((BENCH_PORT + 1))	# Postern
+PORT_O=$((BENCH_PORT + 2))	# OpenSMTPD
+PORT_X=$((BENCH_PORT + 3))	# Postfix
+
+POLICY_CREATED=0
+
+say() { printf 'bench: %s\n' "$*"; }
+note() { printf 'note\t%s\n' "$*" >>"$RES"; say "$*"; }
+# row METRIC UNIT POSTERN OPENSMTPD POSTFIX   ("-" for not measured)
+row() { printf 'row\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" >>"$RES"; }
+tool() { python3 "$here/benchtool.py" "$@"; }
+now_ns() { date +%s%N; }
+have() { command -v "$1" >/dev/null 2>&1; }
+
+cleanup() {
+	# A cycle interrupted half-way leaves LOG.pid behind (benchtool.py
+	# removes it once the daemon is gone).
+	for f in "$B"/*/log.pid; do
+		[ -f "$f" ] || continue
+		pid=$(cat "$f")
+		if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+			say "cleanup: stopping pid $pid"
+			kill -TERM "$pid" 2>/dev/null
+		fi
+		rm -f "$f"
+	done
+	if [ "$POLICY_CREATED" = 1 ]; then
+		rm -f /usr/sbin/policy-rc.d
+		POLICY_CREATED=0
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---------------------------------------------------------------------
+# Tools and reference daemons.
+
+pkg_ok() {
+	dpkg-query -W -f='${Status}' "$1" 2>/dev/null |
+	    grep -q 'install ok installed'
+}
+
+APT_UPDATED=0
+apt_install() {
+	[ "$BENCH_NOINSTALL" = 1 ] && return 1
+	if [ "$APT_UPDATED" = 0 ]; then
+		apt-get update -qq >>"$B/apt.log" 2>&1
+		APT_UPDATED=1
+	fi
+	say "installing $*"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends "$@" >>"$B/apt.log" 2>&1
+}
+
+ensure_tools() {
+	missing=""
+	for p in python3 util-linux hyperfine valgrind; do
+		pkg_ok "$p" || missing="$missing $p"
+	done
+	# shellcheck disable=SC2086
+	[ -z "$missing" ] || apt_install $missing ||
+	    say "could not install$missing (see $B/apt.log)"
+	have python3 || { say "python3 is required"; exit 1; }
+}
+
+# OpenSMTPD: install Debian's package without letting it start (a
+# policy-rc.d that denies every start), keep it from starting at boot,
+# and make sure no daemon of it was left running.
+ensure_opensmtpd() {
+	pkg_ok opensmtpd && return 0
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\n# bench: deny service starts\nexit 101\n' \
+		    >/usr/sbin/policy-rc.d
+		chmod 755 /usr/sbin/policy-rc.d
+		POLICY_CREATED=1
+	fi
+	before=""
+	[ -f /run/smtpd.pid ] && before=$(cat /run/smtpd.pid 2>/dev/null)
+	apt_install opensmtpd
+	rc=$?
+	if [ "$POLICY_CREATED" = 1 ]; then
+		rm -f /usr/sbin/policy-rc.d
+		POLICY_CREATED=0
+	fi
+	[ $rc -eq 0 ] || return 1
+	if have deb-systemd-helper; then
+		deb-systemd-helper disable opensmtpd.service >/dev/null 2>&1
+	fi
+	have update-rc.d && update-rc.d opensmtpd disable >/dev/null 2>&1
+	if [ -f /run/smtpd.pid ]; then
+		pid=$(cat /run/smtpd.pid 2>/dev/null)
+		if [ -n "$pid" ] && [ "$pid" != "$before" ] &&
+		    [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$O_SMTPD" ]
+		then
+			note "the opensmtpd install started pid $pid; stopped it"
+			kill -TERM "$pid"
+		fi
+	fi
+	return 0
+}
+
+# Postfix conflicts with opensmtpd as a package: download it and unpack
+# it under build/bench, then run it from there with private directories.
+ensure_postfix() {
+	if [ ! -x "$PF_LIB/sbin/master" ]; then
+		[ "$BENCH_NOINSTALL" = 1 ] && return 1
+		mkdir -p "$B/pkgs"
+		rm -f "$B"/pkgs/postfix_*.deb
+		if ! (cd "$B/pkgs" && apt-get download postfix) \
+		    >>"$B/apt.log" 2>&1; then
+			apt-get update -qq >>"$B/apt.log" 2>&1
+			APT_UPDATED=1
+			(cd "$B/pkgs" && apt-get download postfix) \
+			    >>"$B/apt.log" 2>&1 || return 1
+		fi
+		rm -rf "$PF_ROOT"
+		dpkg -x "$B"/pkgs/postfix_*.deb "$PF_ROOT" || return 1
+	fi
+	# Its shared-library dependencies (libicu, libdb, ...) do not
+	# conflict with anything: install the missing ones.
+	if LD_LIBRARY_PATH=$PF_LIB ldd "$PF_LIB/sbin/master" "$PF_SBIN/postconf" \
+	    2>/dev/null | grep -q 'not found'; then
+		deb=$(ls "$B"/pkgs/postfix_*.deb 2>/dev/null | head -n 1)
+		libs=""
+		[ -n "$deb" ] && libs=$(dpkg-deb -f "$deb" Depends |
+		    tr ',' '\n' | sed 's/[(|].*//; s/ //g' | grep '^lib')
+		# shellcheck disable=SC2086
+		[ -n "$libs" ] && apt_install $libs
+	fi
+	if LD_LIBRARY_PATH=$PF_LIB ldd "$PF_LIB/sbin/master" 2>/dev/null |
+	    grep -q 'not found'; then
+		return 1
+	fi
+	getent group postdrop >/dev/null || groupadd --system postdrop
+	getent passwd postfix >/dev/null ||
+	    useradd --system -U -M -d /nonexistent -s /usr/sbin/nologin \
+	    postfix
+	return 0
+}
+
+# ---------------------------------------------------------------------
+# Section: config parse time.
+
+parse_one() {	# NAME BINARY CONF -> sets T_MED MAXRSS INSTR
+	name=$1 bin=$2 conf=$3
+	T_MED=- MAXRSS=- INSTR=-
+	if have hyperfine; then
+		if hyperfine -N --style none --warmup 3 --runs "$BENCH_RUNS" \
+		    --export-json "$B/hf.$name.json" "'$bin' -n -f '$conf'" \
+		    >"$B/hf.$name.log" 2>&1; then
+			set -- $(tool hyperfine "$B/hf.$name.json")
+			T_MED=$1
+		fi
+	else
+		set -- $(tool timeit "$BENCH_RUNS" 3 -- "$bin" -n -f "$conf")
+		T_MED=${1:--}
+	fi
+	MAXRSS=$(tool maxrss -- "$bin" -n -f "$conf") || MAXRSS=-
+	[ "$MAXRSS" = - ] || MAXRSS=$(awk "BEGIN { print $MAXRSS / 1024 }")
+	if have valgrind; then
+		if valgrind --tool=callgrind \
+		    --callgrind-out-file="$B/callgrind.$name.out" \
+		    --log-file="$B/callgrind.$name.log" \
+		    "$bin" -n -f "$conf" >/dev/null 2>&1; then
+			INSTR=$(tool callgrind "$B/callgrind.$name.log") &&
+			    INSTR=$(awk "BEGIN { print $INSTR / 1e6 }")
+		fi
+		[ -n "$INSTR" ] || INSTR=-
+	fi
+}
+
+section_parse() {
+	say "== parse: smtpd -n on a generated config"
+	big=$B/big.conf
+	small=$B/small.conf
+	python3 "$here/genconf.py" -s "$BENCH_SCALE" >"$big"
+	cat >"$small" <<-EOF
+	listen on 127.0.0.1 port $BENCH_PORT
+	action "local" mbox
+	match from local for local action "local"
+	EOF
+	note "parse: big.conf = $(wc -l <"$big") lines, $(grep -c '^table' "$big") inline tables, $(grep -c '^action' "$big") actions, $(grep -c '^match' "$big") match rules, $(grep -c '^[a-z_0-9]* = ' "$big") macros (genconf.py -s $BENCH_SCALE); $(have hyperfine && echo hyperfine || echo timeit loop), $BENCH_RUNS runs after 3 warm-ups"
+	set -- "-" "-" "-" "-" "-"
+	pb=- ps=- pr=- pi=-
+	ob=- os=- or=- oi=-
+	for impl in postern opensmtpd; do
+		if [ $impl = postern ]; then bin=$P_SMTPD; else bin=$O_SMTPD; fi
+		if [ ! -x "$bin" ]; then
+			note "parse: $impl skipped: $bin not found"
+			continue
+		fi
+		bad=""
+		for c in "$small" "$big"; do
+			if ! "$bin" -n -f "$c" >"$B/n.$impl.out" 2>&1; then
+				bad="$c"
+				break
+			fi
+		done
+		if [ -n "$bad" ]; then
+			note "parse: $impl skipped: $bin -n -f $(basename "$bad") failed: $(grep -v '^$' "$B/n.$impl.out" | head -n 3 | tr '\n' ' ')"
+			continue
+		fi
+		say "parse: $impl"
+		parse_one "$impl-small" "$bin" "$small"
+		tsmall=$T_MED
+		parse_one "$impl" "$bin" "$big"
+		if [ $impl = postern ]; then
+			pb=$T_MED ps=$tsmall pr=$MAXRSS pi=$INSTR
+		else
+			ob=$T_MED os=$tsmall or=$MAXRSS oi=$INSTR
+		fi
+	done
+	row "parse big.conf, median wall" ms "$pb" "$ob" -
+	row "parse 3-line config, median wall" ms "$ps" "$os" -
+	row "parse big.conf, peak RSS" MiB "$pr" "$or" -
+	row "parse big.conf, instructions" Minstr "$pi" "$oi" -
+	have valgrind || note "parse: valgrind not available: no instruction counts"
+	note "parse: Postfix has no smtpd.conf-like grammar (main.cf is flat name = value, tables are compiled by postmap), so it has no comparable parse to time"
+}
+
+# ---------------------------------------------------------------------
+# Section: idle footprint and start-up time.
+#
+# For each daemon NAME: mkdir_NAME writes its configuration and checks
+# it (returns 1, with a note, to skip the daemon), and cycle_NAME runs
+# one `benchtool.py cycle`: start in the foreground, wait until ready,
+# settle, measure the process tree, stop, wait until all have exited.
+
+mkdir_postern() {
+	d=$B/postern
+	rm -rf "$d"
+	mkdir -p "$d"
+	# The same spool layout and modes as `make users` gives the default.
+	SPOOL=$d/spool sh "$top/tools/users.sh" >"$d/users.log" 2>&1
+	cat >"$d/smtpd.conf" <<-EOF
+	# Postern bench instance: own spool, control socket and pid file.
+	queue path "$d/spool"
+	control socket "$d/control.sock"
+	pidfile "$d/smtpd.pid"
+	listen on 127.0.0.1 port $PORT_P
+	action "local" mbox
+	match from local for local action "local"
+	EOF
+	P_WRAP=""
+	if ! "$P_SMTPD" -n -f "$d/smtpd.conf" >"$d/n.out" 2>&1; then
+		# No pidfile directive (yet)?  Then give the default pid file
+		# a private /run in a mount namespace of its own.
+		sed -i '/^pidfile/d' "$d/smtpd.conf"
+		if "$P_SMTPD" -n -f "$d/smtpd.conf" >"$d/n2.out" 2>&1 &&
+		    [ "$NS_OK" = 1 ]; then
+			mkdir -p "$d/run"
+			P_WRAP=ns
+			note "idle: Postern rejects 'pidfile': ran it with a private /run"
+		else
+			note "idle: Postern skipped: -n rejects its config: $(grep -v '^$' "$d/n.out" | head -n 2 | tr '\n' ' ')"
+			return 1
+		fi
+	fi
+	return 0
+}
+
+cycle_postern() {
+	d=$B/postern
+	rm -f "$d/control.sock"
+	ctl="'$P_SMTPCTL' -s '$d/control.sock' show stats"
+	if [ "$P_WRAP" = ns ]; then
+		tool cycle "$d/log" "$PORT_P" "$BENCH_SETTLE" "$ctl" TERM -- \
+		    unshare --mount sh -c "mount --bind '$d/run' /run &&
+		    exec '$P_SMTPD' -d -f '$d/smtpd.conf'"
+	else
+		tool cycle "$d/log" "$PORT_P" "$BENCH_SETTLE" "$ctl" TERM -- \
+		    "$P_SMTPD" -d -f "$d/smtpd.conf"
+	fi
+}
+
+# OpenSMTPD's spool, control socket and pid file are compile-time
+# constants.  Give it a private /var/spool and /run in a mount namespace
+# of its own, so that it can neither see nor disturb anything else
+# (another OpenSMTPD, or a Postern using the defaults).
+mkdir_opensmtpd() {
+	d=$B/opensmtpd
+	rm -rf "$d"
+	mkdir -p "$d/varspool" "$d/run"
+	cat >"$d/smtpd.conf" <<-EOF
+	listen on 127.0.0.1 port $PORT_O
+	action "local" mbox
+	match from local for local action "local"
+	EOF
+	if [ "$NS_OK" != 1 ]; then
+		if [ -e /run/smtpd.sock ] || [ -e /var/spool/smtpd ]; then
+			note "idle: OpenSMTPD skipped: no mount namespaces here, and /run/smtpd.sock or /var/spool/smtpd exists (it could disturb another daemon)"
+			return 1
+		fi
+		note "idle: OpenSMTPD ran with the real /var/spool/smtpd and /run (no mount namespaces)"
+	fi
+	"$O_SMTPD" -n -f "$d/smtpd.conf" >"$d/n.out" 2>&1 || {
+		note "idle: OpenSMTPD skipped: -n fails: $(head -n 2 "$d/n.out")"
+		return 1
+	}
+	return 0
+}
+
+cycle_opensmtpd() {
+	d=$B/opensmtpd
+	if [ "$NS_OK" = 1 ]; then
+		tool cycle "$d/log" "$PORT_O" "$BENCH_SETTLE" \
+		    "nsenter -t {pid} -m $O_SMTPCTL show stats" TERM -- \
+		    unshare --mount sh -c "mount --bind '$d/varspool' /var/spool &&
+		    mount --bind '$d/run' /run &&
+		    exec '$O_SMTPD' -d -f '$d/smtpd.conf'"
+	else
+		tool cycle "$d/log" "$PORT_O" "$BENCH_SETTLE" \
+		    "$O_SMTPCTL show stats" TERM -- \
+		    "$O_SMTPD" -d -f "$d/smtpd.conf"
+	fi
+}
+
+# Postfix: Debian's main.cf defaults where they matter (syslog logging,
+# no chroot), loopback only, private config, queue and data directories.
+mkdir_postfix() {
+	d=$PF_DIR
+	rm -rf "$d"
+	mkdir -p "$d/etc" "$d/spool" "$d/data"
+	chown postfix "$d/data"
+	cat >"$d/etc/main.cf" <<-EOF
+	# Postfix bench instance (see regress/bench/README.md).
+	compatibility_level = 3.6
+	config_directory = $d/etc
+	queue_directory = $d/spool
+	data_directory = $d/data
+	daemon_directory = $PF_LIB/sbin
+	command_directory = $PF_SBIN
+	shlib_directory = $PF_LIB
+	meta_directory = $PF_ROOT/etc/postfix
+	mail_owner = postfix
+	setgid_group = postdrop
+	myhostname = bench.localdomain
+	mydestination = \$myhostname, localhost
+	mynetworks = 127.0.0.0/8
+	inet_interfaces = 127.0.0.1
+	inet_protocols = ipv4
+	alias_maps =
+	alias_database =
+	import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C LD_LIBRARY_PATH
+	EOF
+	# Debian's stock master.cf, without chroot and the optional pipes.
+	cat >"$d/etc/master.cf" <<-EOF
+	127.0.0.1:$PORT_X inet n - n - - smtpd
+	pickup    unix  n       -       n       60      1       pickup
+	cleanup   unix  n       -       n       -       0       cleanup
+	qmgr      unix  n       -       n       300     1       qmgr
+	tlsmgr    unix  -       -       n       1000?   1       tlsmgr
+	rewrite   unix  -       -       n       -       -       trivial-rewrite
+	bounce    unix  -       -       n       -       0       bounce
+	defer     unix  -       -       n       -       0       bounce
+	trace     unix  -       -       n       -       0       bounce
+	verify    unix  -       -       n       -       1       verify
+	flush     unix  n       -       n       1000?   0       flush
+	proxymap  unix  -       -       n       -       -       proxymap
+	proxywrite unix -       -       n       -       1       proxymap
+	smtp      unix  -       -       n       -       -       smtp
+	relay     unix  -       -       n       -       -       smtp
+	showq     unix  n       -       n       -       -       showq
+	error     unix  -       -       n       -       -       error
+	retry     unix  -       -       n       -       -       error
+	discard   unix  -       -       n       -       -       discard
+	local     unix  -       n       n       -       -       local
+	virtual   unix  -       n       n       -       -       virtual
+	lmtp      unix  -       -       n       -       -       lmtp
+	anvil     unix  -       -       n       -       1       anvil
+	scache    unix  -       -       n       -       1       scache
+	postlog   unix-dgram n  -       n       -       1       postlogd
+	EOF
+	# `postfix check` creates the queue directories with their owners.
+	if ! LD_LIBRARY_PATH=$PF_LIB MAIL_CONFIG=$d/etc \
+	    "$PF_SBIN/postfix" -c "$d/etc" check >"$d/check.out" 2>&1 ||
+	    [ ! -d "$d/spool/pid" ]; then
+		note "idle: Postfix skipped: postfix check failed (run it under script(1) to see why)"
+		return 1
+	fi
+	return 0
+}
+
+# `master -s` is what `postfix start-fg` runs: the daemon without the
+# shell integrity checks of `postfix start`.  Stopped by `postfix stop`.
+cycle_postfix() {
+	d=$PF_DIR
+	LD_LIBRARY_PATH=$PF_LIB MAIL_CONFIG=$d/etc \
+	    tool cycle "$d/log" "$PORT_X" "$BENCH_SETTLE" "" \
+	    "'$PF_SBIN/postfix' -c '$d/etc' stop" -- \
+	    "$PF_LIB/sbin/master" -c "$d/etc" -s
+}
+
+# measure_daemon NAME: BENCH_STARTS cycles; sets M_PORT M_CTL M_NPROC
+# M_RSS M_PSS M_STOP (medians, "-" if not measured).
+measure_daemon() {
+	name=$1
+	M_PORT=- M_CTL=- M_NPROC=- M_RSS=- M_PSS=- M_STOP=-
+	l_port="" l_ctl="" l_n="" l_rss="" l_pss="" l_stop=""
+	i=0
+	while [ $i -lt "$BENCH_STARTS" ]; do
+		i=$((i + 1))
+		r=$("cycle_$name")
+		rc=$?
+		# shellcheck disable=SC2086
+		set -- $r - - - - - - -
+		case $rc in
+		0) ;;
+		1)	if [ "$2" != - ] && [ "$3" != - ]; then
+				note "idle: $name: control answered but its port never listened"
+			else
+				note "idle: $name: not ready within 20 s; log: $(tail -n 3 "$B/$name/log" 2>/dev/null | tr '\n' ' ')"
+				return 1
+			fi ;;
+		2)	note "idle: $name: exited during start-up; log: $(tail -n 3 "$B/$name/log" 2>/dev/null | tr '\n' ' ')"
+			return 1 ;;
+		3)	note "idle: $name: some processes did not exit within 10 s of the stop and were killed" ;;
+		*)	note "idle: $name: measuring failed (rc $rc)"
+			return 1 ;;
+		esac
+		if [ $i -eq 1 ] && [ -f "$B/$name/log.procs" ]; then
+			cp "$B/$name/log.procs" "$B/procs.$name.txt"
+		fi
+		l_port="$l_port $1" l_ctl="$l_ctl $2" l_n="$l_n $3"
+		l_rss="$l_rss $(awk "BEGIN { print $4 / 1024 }")"
+		l_pss="$l_pss $(awk "BEGIN { print $5 / 1024 }")"
+		l_stop="$l_stop $6"
+	done
+	# shellcheck disable=SC2086
+	{
+	M_PORT=$(tool median $l_port) M_CTL=$(tool median $l_ctl)
+	M_NPROC=$(tool median $l_n) M_RSS=$(tool median $l_rss)
+	M_PSS=$(tool median $l_pss) M_STOP=$(tool median $l_stop)
+	}
+	return 0
+}
+
+section_idle() {
+	say "== idle: start-up time and idle footprint"
+	for v in p o x; do
+		eval "${v}_port=- ${v}_ctl=- ${v}_n=- ${v}_rss=- ${v}_pss=- ${v}_stop=-"
+	done
+	for name in postern opensmtpd postfix; do
+		case $name in
+		postern) v=p port=$PORT_P ok=1
+			if [ ! -x "$P_SMTPD" ] || [ ! -x "$P_SMTPCTL" ]; then
+				note "idle: Postern skipped: $P_SMTPD or $P_SMTPCTL not built"
+				ok=0
+			fi ;;
+		opensmtpd) v=o port=$PORT_O ok=$O_OK
+			[ "$ok" = 1 ] || note "idle: OpenSMTPD skipped: not installed (see $B/apt.log)" ;;
+		postfix) v=x port=$PORT_X ok=$X_OK
+			[ "$ok" = 1 ] || note "idle: Postfix skipped: could not be unpacked or lacks libraries (see $B/apt.log)" ;;
+		esac
+		[ "$ok" = 1 ] || continue
+		if tool listening "$port"; then
+			note "idle: $name skipped: port $port is in use already (set BENCH_PORT)"
+			continue
+		fi
+		"mkdir_$name" || continue
+		say "idle: $name ($BENCH_STARTS starts)"
+		measure_daemon "$name" || continue
+		eval "${v}_port=\$M_PORT ${v}_ctl=\$M_CTL ${v}_n=\$M_NPROC"
+		eval "${v}_rss=\$M_RSS ${v}_pss=\$M_PSS ${v}_stop=\$M_STOP"
+	done
+	# shellcheck disable=SC2154
+	{
+	row "idle processes" count "$p_n" "$o_n" "$x_n"
+	row "idle RSS, sum over processes" MiB "$p_rss" "$o_rss" "$x_rss"
+	row "idle PSS, sum over processes" MiB "$p_pss" "$o_pss" "$x_pss"
+	row "start to port listening" ms "$p_port" "$o_port" "$x_port"
+	row "start to control answering" ms "$p_ctl" "$o_ctl" -
+	row "stop to all processes exited" ms "$p_stop" "$o_stop" "$x_stop"
+	}
+	note "idle: medians of $BENCH_STARTS starts; memory measured $BENCH_SETTLE s after ready; Postfix runs as master -s (what postfix start-fg runs), is stopped by postfix stop and has no control socket"
+}
+
+# Further sections (SMTP throughput, latency under load, ...) are added
+# as section_<name> functions and listed in BENCH_SECTIONS.
+
+# ---------------------------------------------------------------------
+
+[ "$(id -u)" -eq 0 ] || { say "must be run as root"; exit 1; }
+mkdir -p "$B"
+: >"$RES"
+rm -f "$B"/procs.*.txt
+: >"$B/apt.log"
+
+ensure_tools
+O_OK=0 X_OK=0
+if ensure_opensmtpd && [ -x "$O_SMTPD" ]; then O_OK=1; else
+	say "OpenSMTPD not available (see $B/apt.log)"; fi
+if ensure_postfix; then X_OK=1; else
+	say "Postfix not available (see $B/apt.log)"; fi
+NS_OK=0
+if unshare --mount sh -c "mount --bind '$B' /mnt" 2>/dev/null; then NS_OK=1; fi
+
+v_p=$(git -C "$top" describe --always --dirty 2>/dev/null || echo unknown)
+v_o=$(dpkg-query -W -f='${Version}' opensmtpd 2>/dev/null || echo -)
+v_x=$(ls "$B"/pkgs/postfix_*.deb 2>/dev/null | sed 's/.*postfix_//; s/_.*//')
+
+for s in $BENCH_SECTIONS; do
+	if type "section_$s" >/dev/null 2>&1; then
+		"section_$s"
+	else
+		note "unknown section $s skipped"
+	fi
+done
+
+{
+	echo "Postern benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo "host: $(nproc) CPUs, $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo), Linux $(uname -r)"
+	echo "versions: Postern $v_p, OpenSMTPD ${v_o:--}, Postfix ${v_x:--}"
+	echo "ratios are Postern / reference: below 1.00 means Postern uses less (time, memory, processes)"
+	echo
+	tool report "$RES"
+	for name in postern opensmtpd postfix; do
+		f=$B/procs.$name.txt
+		[ -s "$f" ] || continue
+		echo
+		echo "$name processes when idle (first start; RSS and PSS in KiB):"
+		echo "    pid user           RSS     PSS  command"
+		cat "$f"
+	done
+} >"$TXT"
+echo
+cat "$TXT"
+echo
+say "results in $TXT (raw rows: $RES)"
+exit 0
