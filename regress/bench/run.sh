@@ -537,7 +537,9 @@ if unshare --mount sh -c "mount --bind '$B' /mnt" 2>/dev/null; then NS_OK=1; fi
 
 v_p=$(git -C "$top" describe --always --dirty 2>/dev/null || echo unknown)
 v_o=$(dpkg-query -W -f='${Version}' opensmtpd 2>/dev/null || echo -)
-v_x=$(ls "$B"/pkgs/postfix_*.deb 2>/dev/null | sed 's/.*postfix_//; s/_.*//')
+v_x=-
+[ "$X_OK" = 1 ] &&
+    v_x=$(ls "$B"/pkgs/postfix_*.deb 2>/dev/null | sed 's/.*postfix_//; s/_.*//')
 
 for s in $BENCH_SECTIONS; do
 	if type "section_$s" >/dev/null 2>&1; then
