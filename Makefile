@@ -70,12 +70,14 @@ UNIT_TESTS = \
 
 # atf-sh tests: copied with the executable bit into the build root.
 SH_TESTS = \
+	regress/fuzz/fuzz_smoke_test.sh \
 	regress/man/mandoc_test.sh \
 	regress/man/keywords_test.sh \
 	regress/man/examples_test.sh \
 
 # libFuzzer targets (regress/fuzz/<name>.c), see `make fuzz`.
 FUZZ_TARGETS = \
+	fuzz_ipc \
 
 
 # ---------------------------------------------------------------------

@@ -163,6 +163,8 @@ void	 m_add_i64(struct msg_out *, int64_t);
 void	 m_add_int(struct msg_out *, int);		/* as i64 */
 void	 m_add_string(struct msg_out *, const char *);	/* NULL allowed */
 void	 m_add_data(struct msg_out *, const void *, size_t);
+/* sa points to a whole sockaddr_in, sockaddr_in6 or sockaddr_un (its
+ * length follows from its family); any other family sets the error. */
 void	 m_add_sockaddr(struct msg_out *, const struct sockaddr *);
 int	 m_error(const struct msg_out *);		/* -1 if overflowed */
 const void *m_data(const struct msg_out *);
@@ -183,7 +185,8 @@ void	 m_get_string(struct msg_in *, const char **s);
 void	 m_get_nstring(struct msg_in *, const char **s);
 /* Blob of any length up to the payload; points into the message. */
 void	 m_get_data(struct msg_in *, const void **p, size_t *len);
-/* Blob whose length must be exactly len; copied into dst. */
+/* Blob (written with m_add_data) whose length must be exactly len;
+ * copied into dst, which is zeroed on error. */
 void	 m_get_fixed(struct msg_in *, void *dst, size_t len);
 /* A sockaddr whose length matches its family (AF_INET, AF_INET6,
  * AF_UNIX); copied into ss. */
