@@ -51,6 +51,19 @@ LIB_SRCS = \
 
 # src/smtpd: the daemon, one file per process plus helpers.
 SMTPD_SRCS = \
+	src/smtpd/control.c \
+	src/smtpd/smtpd.c \
+	src/smtpd/proc.c \
+	src/smtpd/proc_parent.c \
+	src/smtpd/proc_priv.c \
+	src/smtpd/stat.c \
+	src/smtpd/lka.c \
+	src/smtpd/ca.c \
+	src/smtpd/queue.c \
+	src/smtpd/scheduler.c \
+	src/smtpd/smtp.c \
+	src/smtpd/mta.c \
+	src/smtpd/mda.c \
 
 SMTPD_YSRCS = \
 

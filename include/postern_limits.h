@@ -22,10 +22,39 @@
 #define CONF_MAX_ERRORS		100		/* then stop reporting */
 #define CONF_MAX_NAME		128		/* table, action, pki names */
 #define CONF_MAX_TAG		32		/* listener tags (OpenSMTPD) */
+#define CONF_MAX_TOKEN		4096		/* one word or quoted string */
+#define CONF_MAX_FILE_SIZE	(16 * 1024 * 1024) /* one config file */
+#define CONF_MAX_PEM		(48 * 1024)	/* cert, key or CA bundle */
+#define CONF_MAX_LISTENER_PKI	32		/* pki per listener (SNI) */
+#define CONF_MAX_CHAIN		64		/* filters in one chain */
+#define CONF_MAX_FILTER_CONDS	16		/* conditions of a builtin */
+#define CONF_MAX_TABLE_ENTRIES	100000		/* one inline table */
+#define CONF_MAX_MACROS		1024		/* defined macros */
+#define CONF_MAX_LISTEN_ADDRS	256		/* addresses of one listen on */
+#define CONF_MAX_DELAY		(365LL * 24 * 60 * 60) /* any delay option */
+#define CONF_MAX_SIZE		(1LL << 40)	/* any size option */
+#define CONF_MAX_NUMBER		1000000000LL	/* limit values */
+
+/* Defaults of rarely changed settings (OpenSMTPD's values). */
+#define CONF_DEFAULT_SRS_TTL_DAYS	4
+#define CONF_DEFAULT_MTA_MAX_DEFERRED	100
+#define CONF_DEFAULT_MDA_MAX_SESSION	50
+#define CONF_DEFAULT_MDA_MAX_USER_SESSION 7
+#define CONF_DEFAULT_MDA_TASK_LOWAT	30
+#define CONF_DEFAULT_MDA_TASK_HIWAT	50
+#define CONF_DEFAULT_MDA_TASK_RELEASE	10
+#define CONF_DEFAULT_SCHED_MAX_INFLIGHT	5000
+#define CONF_DEFAULT_SCHED_EVP_BATCH	256
+#define CONF_DEFAULT_SCHED_MSG_BATCH	1024
+#define CONF_DEFAULT_SCHED_MAX_SCHEDULE	10
 
 /* Control socket. */
 #define CONTROL_MAX_CLIENTS	64
 #define CONTROL_MAX_REQUEST	4096
+#define CONTROL_ROOT_RESERVE	8		/* of MAX_CLIENTS, only for root */
+#define CONTROL_IDLE_TIMEOUT	60		/* seconds without a request */
+#define CONTROL_ACCEPT_BACKOFF	1		/* seconds, when out of fds */
+#define CONTROL_MAX_OUTPUT	(256 * 1024)	/* unread answers to one client */
 
 /* SMTP defaults that config may override. */
 #define SMTP_DEFAULT_MAX_MESSAGE_SIZE	(35 * 1024 * 1024)
@@ -36,5 +65,13 @@
 #define QUEUE_DEFAULT_TTL	(4 * 24 * 60 * 60)
 #define BOUNCE_DEFAULT_WARN	(4 * 60 * 60)
 #define BOUNCE_MAX_WARN		4
+
+/* Process layer. */
+#define PROC_SHUTDOWN_TIMEOUT	5		/* seconds, then SIGKILL */
+#define PROC_PEER_GRACE_MS	1000		/* wait for SHUTDOWN on peer EOF */
+
+/* Per-process counters (stat.h). */
+#define STAT_MAX_KEYS		256
+#define STAT_MAX_KEYLEN		64
 
 #endif

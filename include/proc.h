@@ -132,8 +132,61 @@ const struct smtpd_config *proc_config(void);
 struct event_base;
 struct event_base *proc_event_base(void);
 
-/* Entry point of a re-executed child (from smtpd.c's main). */
+/*
+ * Trace flags (-T, `smtpctl trace`), stored with log_trace_set().  The
+ * names are OpenSMTPD's; proc_trace_lookup() maps one name to its bits
+ * (0) or fails (-1).  With TRACE_IMSG the process layer logs every
+ * message sent and received.
+ */
+#define TRACE_IMSG		0x0001
+#define TRACE_IO		0x0002
+#define TRACE_SMTP		0x0004
+#define TRACE_FILTERS		0x0008
+#define TRACE_MTA		0x0010
+#define TRACE_BOUNCE		0x0020
+#define TRACE_SCHEDULER		0x0040
+#define TRACE_LOOKUP		0x0080
+#define TRACE_STAT		0x0100
+#define TRACE_RULES		0x0200
+#define TRACE_MPROC		0x0400
+#define TRACE_EXPAND		0x0800
+#define TRACE_TABLES		0x1000
+#define TRACE_QUEUE		0x2000
+#define TRACE_ALL		0x3fff
+#define PROFILE_TOSTAT		0x10000
+#define PROFILE_IMSG		0x20000
+#define PROFILE_QUEUE		0x40000
+
+int		 proc_trace_lookup(const char *name, unsigned int *mask);
+
+/* Entry point of a re-executed child (from smtpd.c's main): `smtpd -X
+ * role [-d] [-v] [-S spool]`.  Trace flags arrive as IMSG_CTL_TRACE
+ * from the parent right after start. */
 __dead void	 proc_child_main(const char *role, int foreground,
-		    int verbose, unsigned int trace, const char *spool);
+		    int verbose, const char *spool);
+
+/*
+ * Parent only (smtpd.c).  proc_parent_start() forks and execs every
+ * role with its channels and returns; the parent then sends the
+ * configuration with proc_parent_send_config() and runs
+ * proc_parent_loop().  Signals are handled here: SIGCHLD (a role died:
+ * log which and why, shut down, exit 1), SIGTERM/SIGINT (clean
+ * shutdown, exit 0), SIGHUP (ph_reload).  ph_cleanup runs once before
+ * the parent exits, also on fatal errors.
+ */
+struct proc_parent_hooks {
+	void	(*ph_ready)(int first);	/* every role took the config */
+	void	(*ph_reload)(void);	/* SIGHUP */
+	void	(*ph_cleanup)(void);	/* pid file, control socket */
+};
+
+void		 proc_parent_start(const char *argv0, int foreground,
+		    int verbose, const char *spool, int control_fd,
+		    const struct proc_role *, const struct proc_parent_hooks *);
+void		 proc_parent_send_config(const struct smtpd_config *);
+__dead void	 proc_parent_loop(void);
+void		 proc_parent_shutdown(int exitcode);
+/* Replace the config proc_config() returns (frees the old one). */
+void		 proc_config_install(struct smtpd_config *);
 
 #endif

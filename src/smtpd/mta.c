@@ -1,0 +1,117 @@
+/*
+ * mta: the outbound SMTP client.  Runs as _smtpd chrooted to an empty
+ * directory; it will parse replies from remote servers and treats them
+ * as hostile.  Peers: parent (configuration), control (stats, pause),
+ * lka (MX and credentials), queue (message descriptors, results), ca
+ * (client certificate signing), scheduler (delivery tasks).
+ */
+#include <sys/types.h>
+#include <netinet/in.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "imsg_types.h"
+#include "ipc.h"
+#include "mta.h"
+#include "log.h"
+#include "proc.h"
+#include "stat.h"
+
+static void	mta_dispatch_parent(struct ipc_msg *);
+static void	mta_dispatch_control(struct ipc_msg *);
+static void	mta_dispatch_lka(struct ipc_msg *);
+static void	mta_dispatch_queue(struct ipc_msg *);
+static void	mta_dispatch_ca(struct ipc_msg *);
+static void	mta_dispatch_scheduler(struct ipc_msg *);
+static void	mta_pause(struct ipc_msg *);
+static void	mta_init(void);
+static void	mta_config(void);
+
+static const struct proc_peer mta_peers[] = {
+	{ PROC_PARENT,	mta_dispatch_parent },
+	{ PROC_CONTROL,	mta_dispatch_control },
+	{ PROC_LKA,	mta_dispatch_lka },
+	{ PROC_QUEUE,	mta_dispatch_queue },
+	{ PROC_CA,	mta_dispatch_ca },
+	{ PROC_SCHEDULER,	mta_dispatch_scheduler },
+	{ PROC_PARENT,	NULL }
+};
+
+static int			mta_paused;
+
+const struct proc_role mta_role = {
+	.ro_peers = mta_peers,
+	.ro_init = mta_init,
+	.ro_config = mta_config,
+	.ro_shutdown = NULL,
+};
+
+static void
+mta_dispatch_parent(struct ipc_msg *msg)
+{
+	switch (msg->hdr.type) {
+	case IMSG_CTL_PAUSE:
+		mta_pause(msg);
+		break;
+	default:
+		proc_bad_msg(PROC_PARENT, msg, "unexpected message");
+	}
+}
+
+static void
+mta_dispatch_control(struct ipc_msg *msg)
+{
+	proc_bad_msg(PROC_CONTROL, msg, "unexpected message");
+}
+
+static void
+mta_dispatch_lka(struct ipc_msg *msg)
+{
+	proc_bad_msg(PROC_LKA, msg, "unexpected message");
+}
+
+static void
+mta_dispatch_queue(struct ipc_msg *msg)
+{
+	proc_bad_msg(PROC_QUEUE, msg, "unexpected message");
+}
+
+static void
+mta_dispatch_ca(struct ipc_msg *msg)
+{
+	proc_bad_msg(PROC_CA, msg, "unexpected message");
+}
+
+static void
+mta_dispatch_scheduler(struct ipc_msg *msg)
+{
+	proc_bad_msg(PROC_SCHEDULER, msg, "unexpected message");
+}
+
+static void
+mta_init(void)
+{
+}
+
+static void
+mta_config(void)
+{
+}
+
+/* -P at start-up: the parent says this subsystem begins paused. */
+static void
+mta_pause(struct ipc_msg *msg)
+{
+	struct msg_in	mi;
+	uint32_t	mask;
+
+	m_open(&mi, msg);
+	m_get_u32(&mi, &mask);
+	if (m_end(&mi) == -1)
+		proc_bad_msg(PROC_PARENT, msg, "bad payload");
+	mta_paused = (mask & PROC_PAUSE_MTA) != 0;
+	if (mta_paused)
+		log_info("mta_pause: mta is paused");
+}
