@@ -72,10 +72,15 @@ send_chunk(int s, const uint8_t *p, size_t len, int pfd, int nfds)
 		abort();
 }
 
-/* Decode a payload, mostly following its tags, sometimes not. */
+/*
+ * Decode a payload, mostly following its tags, sometimes not.  Every
+ * accepted field is written again with m_add_*(): a payload that reads
+ * without error must encode back to exactly the same bytes.
+ */
 static void
 decode(const struct ipc_msg *msg, uint32_t *seed)
 {
+	static struct msg_out	 re;
 	struct msg_in		 mi;
 	struct sockaddr_storage	 ss;
 	const char		*s;
@@ -88,6 +93,7 @@ decode(const struct ipc_msg *msg, uint32_t *seed)
 	volatile size_t		 sink = 0;
 	int			 i, step, op, tag, nullok;
 
+	m_init(&re);
 	m_open(&mi, msg);
 	for (step = 0; step < FUZZ_MAX_STEPS; step++) {
 		if (mi.mi_err || mi.mi_off >= mi.mi_len)
@@ -102,22 +108,32 @@ decode(const struct ipc_msg *msg, uint32_t *seed)
 		case M_TAG_U8:
 			m_get_u8(&mi, &u8);
 			sink += u8;
+			if (mi.mi_err == 0)
+				m_add_u8(&re, u8);
 			break;
 		case M_TAG_U32:
 			m_get_u32(&mi, &u32);
 			sink += u32;
+			if (mi.mi_err == 0)
+				m_add_u32(&re, u32);
 			break;
 		case M_TAG_U64:
 			m_get_u64(&mi, &u64);
 			sink += u64;
+			if (mi.mi_err == 0)
+				m_add_u64(&re, u64);
 			break;
 		case M_TAG_I64:
 			if (r & 0x100) {
 				m_get_i64(&mi, &i64);
 				sink += (size_t)i64;
+				if (mi.mi_err == 0)
+					m_add_i64(&re, i64);
 			} else {
 				m_get_int(&mi, &i);
 				sink += (size_t)i;
+				if (mi.mi_err == 0)
+					m_add_int(&re, i);
 			}
 			break;
 		case M_TAG_STRING:
@@ -131,26 +147,36 @@ decode(const struct ipc_msg *msg, uint32_t *seed)
 			}
 			if (s != NULL)
 				sink += strlen(s);
+			if (mi.mi_err == 0)
+				m_add_string(&re, s);
 			break;
 		case M_TAG_DATA:
 			if (r & 0x400) {
 				m_get_data(&mi, &p, &len);
 				if (p != NULL && len > 0)
 					sink += ((const uint8_t *)p)[len - 1];
+				if (mi.mi_err == 0)
+					m_add_data(&re, p, len);
 			} else {
 				len = (r >> 16) % (sizeof(fixed) + 1);
 				m_get_fixed(&mi, fixed, len);
 				if (len > 0)
 					sink += fixed[len - 1];
+				if (mi.mi_err == 0)
+					m_add_data(&re, fixed, len);
 			}
 			break;
 		case M_TAG_SOCKADDR:
 			m_get_sockaddr(&mi, &ss);
 			sink += ss.ss_family;
+			if (mi.mi_err == 0)
+				m_add_sockaddr(&re, (struct sockaddr *)&ss);
 			break;
 		default:
 			op = M_TAG_U8;
 			m_get_u8(&mi, &u8);
+			if (mi.mi_err == 0)
+				m_add_u8(&re, u8);
 			break;
 		}
 		/* A getter never accepts a field of another type. */
@@ -158,7 +184,9 @@ decode(const struct ipc_msg *msg, uint32_t *seed)
 		    !(nullok && tag == M_TAG_NULLSTR))
 			abort();
 	}
-	if (m_end(&mi) == 0 && (mi.mi_err != 0 || mi.mi_off != mi.mi_len))
+	if (m_end(&mi) == 0 && (m_error(&re) != 0 ||
+	    m_len(&re) != msg->datalen ||
+	    (m_len(&re) > 0 && memcmp(m_data(&re), msg->data, m_len(&re)))))
 		abort();
 	(void)sink;
 }
