@@ -10,12 +10,11 @@ root=$top/build/asan/regress
 db=$top/build/kyua-results.db
 rm -f "$db"
 mkdir -p "$root"
-kyua test --kyuafile="$top/regress/Kyuafile" --build-root="$root" \
-    --results-file="$db" \
-    -v test_suites.postern.top="$top" \
+kyua -v test_suites.postern.top="$top" \
     -v test_suites.postern.bindir="$top/build/asan" \
     -v test_suites.postern.plainbindir="$top/build" \
-    >"$top/build/kyua-test.log" 2>&1
+    test --kyuafile="$top/regress/Kyuafile" --build-root="$root" \
+    --results-file="$db" >"$top/build/kyua-test.log" 2>&1
 rc=$?
 kyua report --results-file="$db" --verbose \
     >"$top/build/kyua-report.txt" 2>&1
