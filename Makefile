@@ -87,6 +87,7 @@ SH_TESTS = \
 	regress/man/mandoc_test.sh \
 	regress/man/keywords_test.sh \
 	regress/man/examples_test.sh \
+	regress/smtpd/proc_test.sh \
 
 # libFuzzer targets (regress/fuzz/<name>.c), see `make fuzz`.
 FUZZ_TARGETS = \
