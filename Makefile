@@ -64,8 +64,12 @@ SMTPD_SRCS = \
 	src/smtpd/smtp.c \
 	src/smtpd/mta.c \
 	src/smtpd/mda.c \
+	src/smtpd/config.c \
+	src/smtpd/config_print.c \
+	src/smtpd/config_ipc.c \
 
 SMTPD_YSRCS = \
+	src/smtpd/parse.y \
 
 
 # src/smtpctl: smtpctl and its sendmail/mailq/newaliases personalities.
@@ -88,6 +92,7 @@ SH_TESTS = \
 	regress/man/keywords_test.sh \
 	regress/man/examples_test.sh \
 	regress/smtpd/proc_test.sh \
+	regress/smtpctl/smtpctl_test.sh \
 
 # libFuzzer targets (regress/fuzz/<name>.c), see `make fuzz`.
 FUZZ_TARGETS = \

@@ -24,6 +24,8 @@ enum imsg_type {
 	IMSG_CONF_MATCH,
 	IMSG_CONF_FILTER,
 	IMSG_CONF_PROC,
+	IMSG_CONF_MDA_WRAPPER,
+	IMSG_CONF_MTA_LIMIT,
 	IMSG_CONF_END,
 
 	/* process layer */
