@@ -427,7 +427,8 @@ check_config_body()
 	postern_setup
 	atf_check -s exit:0 -o empty -e inline:"configuration OK\n" \
 	    "$POSTERN_BIN/smtpd" -n -f "$POSTERN_CONF"
-	atf_check -s exit:0 -o match:"listen on 127.0.0.1" -e empty \
+	listen="listen on \"?127\\.0\\.0\\.1\"? port $POSTERN_PORT"
+	atf_check -s exit:0 -o match:"$listen" -e empty \
 	    "$POSTERN_BIN/smtpd" -nv -f "$POSTERN_CONF"
 	[ ! -e "$POSTERN_SPOOL" ] || atf_fail "-n created the spool"
 	{ postern_default_conf; echo "syntax-error here"; } | postern_conf

@@ -141,8 +141,6 @@ proc_parent_shutdown(int exitcode)
 	}
 	if (parent_nalive() == 0)
 		parent_exit();
-	evtimer_set(&parent_ev_timeout, parent_kill_cb, NULL);
-	event_base_set(parent_base, &parent_ev_timeout);
 	evtimer_add(&parent_ev_timeout, &tv);
 }
 
@@ -225,6 +223,8 @@ parent_lost_cb(int fd, short ev, void *arg)
 {
 	int	id;
 
+	if (parent_shutting_down)
+		return;
 	for (id = 1; id < PROC_COUNT; id++) {
 		if (parent_children[id].ch_alive && proc_chan_fd(id) == -1) {
 			log_warnx("parent_lost_cb: lost channel to %s (pid "
@@ -242,10 +242,9 @@ parent_lost(enum proc_id peer)
 	struct timeval	tv = { 0, PROC_PEER_GRACE_MS * 1000 };
 
 	proc_chan_close(peer);
-	if (parent_shutting_down)
+	if (parent_shutting_down ||
+	    evtimer_pending(&parent_ev_lost, NULL))
 		return;
-	evtimer_set(&parent_ev_lost, parent_lost_cb, NULL);
-	event_base_set(parent_base, &parent_ev_lost);
 	evtimer_add(&parent_ev_lost, &tv);
 }
 
@@ -386,6 +385,10 @@ proc_parent_start(const char *argv0, int foreground, int verbose,
 	signal_add(&parent_ev_hup, NULL);
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		fatal("proc_parent_start: signal");
+	evtimer_set(&parent_ev_timeout, parent_kill_cb, NULL);
+	event_base_set(parent_base, &parent_ev_timeout);
+	evtimer_set(&parent_ev_lost, parent_lost_cb, NULL);
+	event_base_set(parent_base, &parent_ev_lost);
 
 	fflush(stdout);
 	fflush(stderr);
