@@ -180,8 +180,8 @@ struct proc_parent_hooks {
 	void	(*ph_cleanup)(void);	/* pid file, control socket */
 };
 
-void		 proc_parent_start(const char *argv0, int foreground,
-		    int verbose, const char *spool, int control_fd,
+void		 proc_parent_start(int foreground, int verbose,
+		    const char *spool, int control_fd,
 		    const struct proc_role *, const struct proc_parent_hooks *);
 void		 proc_parent_send_config(const struct smtpd_config *);
 __dead void	 proc_parent_loop(void);

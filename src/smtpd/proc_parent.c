@@ -291,7 +291,7 @@ proc_parent_send_config(const struct smtpd_config *conf)
  * rest.  Only async-signal-safe calls; failures end in _exit.
  */
 static void
-parent_child_exec(const char *argv0, enum proc_id id, int ends[PROC_COUNT],
+parent_child_exec(enum proc_id id, int ends[PROC_COUNT],
     int control_fd, int foreground, int verbose, const char *spool)
 {
 	static const char	 msg[] = "smtpd: cannot start a process\n";
@@ -320,8 +320,12 @@ parent_child_exec(const char *argv0, enum proc_id id, int ends[PROC_COUNT],
 	}
 	closefrom(PROC_FD_MAX + 1);
 
+	/*
+	 * A short argv[0]: the process title ("smtpd: queue") then fits
+	 * the argument area and ps shows it as is.
+	 */
 	i = 0;
-	argv[i++] = argv0;
+	argv[i++] = "smtpd";
 	argv[i++] = "-X";
 	argv[i++] = proc_name(id);
 	if (foreground)
@@ -340,7 +344,7 @@ parent_child_exec(const char *argv0, enum proc_id id, int ends[PROC_COUNT],
 }
 
 void
-proc_parent_start(const char *argv0, int foreground, int verbose,
+proc_parent_start(int foreground, int verbose,
     const char *spool, int control_fd, const struct proc_role *role,
     const struct proc_parent_hooks *hooks)
 {
@@ -397,7 +401,7 @@ proc_parent_start(const char *argv0, int foreground, int verbose,
 		case -1:
 			fatal("proc_parent_start: fork");
 		case 0:
-			parent_child_exec(argv0, id, ends[id], control_fd,
+			parent_child_exec(id, ends[id], control_fd,
 			    foreground, verbose, spool);
 		}
 		parent_children[id].ch_pid = pid;

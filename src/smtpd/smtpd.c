@@ -533,7 +533,7 @@ main(int argc, char *argv[])
 {
 	struct smtpd_config	*conf;
 	const char		*conffile = SMTPD_CONFFILE;
-	char			*role = NULL, *spool = NULL, *argv0;
+	char			*role = NULL, *spool = NULL;
 	unsigned int		 trace = 0, bits;
 	uint32_t		 paused = 0, bit;
 	int			 ch, dflag = 0, Fflag = 0, nflag = 0;
@@ -542,8 +542,6 @@ main(int argc, char *argv[])
 	setproctitle_init(argc, argv, environ);
 	log_init(1, 0);
 	config_opts_init(&smtpd_opts);
-	if ((argv0 = strdup(argv[0] != NULL ? argv[0] : "smtpd")) == NULL)
-		fatal("main: strdup");
 
 	while ((ch = getopt(argc, argv, "dD:f:FhnP:S:T:vX:")) != -1) {
 		switch (ch) {
@@ -659,7 +657,7 @@ main(int argc, char *argv[])
 	log_info("main: %s starting", SMTPD_VERSION);
 	proc_config_install(conf);
 	stat_increment("parent.config.loads", 1);
-	proc_parent_start(argv0, dflag, verbose, smtpd_queue_path, control_fd,
+	proc_parent_start(dflag, verbose, smtpd_queue_path, control_fd,
 	    &parent_role, &smtpd_hooks);
 	(void)close(control_fd);
 	parent_role.ro_init();
