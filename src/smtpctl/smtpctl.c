@@ -100,8 +100,13 @@ ctl_send(uint32_t type, const struct msg_out *m)
 	    m_data(m), m_len(m)) == -1)
 		err(1, "ipc_compose");
 	while (ipc_pending(&ctl_chan) > 0) {
-		if (ipc_flush(&ctl_chan) == -1)
+		if (ipc_flush(&ctl_chan) == -1) {
+			/* The daemon may have said why before it closed
+			 * (too many clients): ctl_recv() reads that. */
+			if (errno == EPIPE || errno == ECONNRESET)
+				return;
 			err(1, "write to smtpd");
+		}
 		if (ipc_pending(&ctl_chan) == 0)
 			break;
 		pfd.fd = ctl_chan.ch_fd;
@@ -136,7 +141,7 @@ ctl_recv(struct ipc_msg *msg)
 			err(1, "poll");
 		}
 		n = ipc_read(&ctl_chan);
-		if (n == 0)
+		if (n == 0 || (n == -1 && errno == ECONNRESET))
 			errx(1, "smtpd closed the connection");
 		if (n == -1 && errno != EAGAIN && errno != EINTR)
 			err(1, "read from smtpd");

@@ -458,6 +458,14 @@ control_client_request(struct ctl_client *c, struct ipc_msg *msg)
 		control_fail(c, CONTROL_FAIL_PROTOCOL, "request too large");
 		return;
 	}
+	if (ipc_pending(&c->c_chan) > CONTROL_MAX_OUTPUT) {
+		/* It asks without reading the answers: do not queue more. */
+		log_warnx("control_client_request: client %u uid %u: "
+		    "%zu bytes of answers unread", c->c_id,
+		    (unsigned)c->c_uid, ipc_pending(&c->c_chan));
+		c->c_closing = c->c_dead = 1;
+		return;
+	}
 	if (c->c_req != NULL) {
 		log_warnx("control_client_request: client %u uid %u: "
 		    "request while one is pending", c->c_id,
