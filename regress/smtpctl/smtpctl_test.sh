@@ -398,9 +398,13 @@ hangup_body()
 	ctl_start
 	postern_smtpctl show stats >stats.before
 	cpid=$(stat_value stats.before control.pid)
+	postern_smtpctl log verbose >/dev/null
 	python3 "$CTLCLIENT" "$TOP" "$POSTERN_SOCK" hangup 200 >out 2>&1 ||
 	    postern_fail "hangup: $(cat out)"
 	ctl_check_alive "$cpid"
+	# The answers did arrive for clients that had gone.
+	grep -Eq 'client [0-9]+ has left, answer of [a-z]+ dropped' \
+	    "$POSTERN_LOG" || postern_fail "no answer outlived its client"
 	# Every one of them is gone again.
 	[ "$(stat_value stats.after control.session)" = 1 ] ||
 	    postern_fail "control.session=$(stat_value stats.after control.session)"

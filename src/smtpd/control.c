@@ -710,6 +710,8 @@ control_stats_answer(enum proc_id peer, struct ipc_msg *msg)
 
 	r->r_waiting &= ~(1U << peer);
 	if ((c = r->r_client) == NULL) {
+		log_debug("control_stats_answer: client %u has left, answer "
+		    "of %s dropped", r->r_id, proc_name(peer));
 		if (r->r_waiting == 0)
 			control_request_done(r);
 		return;
