@@ -83,6 +83,7 @@ SMTPCTL_SRCS = \
 UNIT_TESTS = \
 	regress/lib/ipc_test \
 	regress/lib/ipc_msg_test \
+	regress/smtpd/proc_dispatch_test \
 
 
 # atf-sh tests: copied with the executable bit into the build root.
