@@ -447,7 +447,8 @@ measure_daemon() {
 		case $rc in
 		0) ;;
 		1)	if [ "$2" != - ] && [ "$3" != - ]; then
-				note "idle: $name: control answered but its port never listened"
+				[ $i -eq 1 ] &&
+				    note "idle: $name: control answered but its port never listened (within 2 s)"
 			else
 				note "idle: $name: not ready within 20 s; log: $(tail -n 3 "$B/$name/log" 2>/dev/null | tr '\n' ' ')"
 				return 1
