@@ -40,7 +40,10 @@
  *                    channels) and applies it locally.
  *  IMSG_CTL_TRACE    control -> each process, payload m_add_u32(mask)
  *                    (the full new trace mask, see log_trace_set).
- *                    No answer.
+ *                    No answer.  The parent sends the same message
+ *                    (peerid 0) to every child right after start when
+ *                    smtpd was given -T; children accept both from the
+ *                    parent and from control.
  *  IMSG_CTL_STATS    control -> each process, empty payload; the answer
  *                    is one IMSG_CTL_STATS back to control with the same
  *                    peerid carrying that process's counters in the
