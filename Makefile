@@ -93,6 +93,7 @@ SH_TESTS = \
 	regress/man/keywords_test.sh \
 	regress/man/examples_test.sh \
 	regress/smtpd/proc_test.sh \
+	regress/smtpd/config_test.sh \
 	regress/smtpctl/smtpctl_test.sh \
 
 # libFuzzer targets (regress/fuzz/<name>.c), see `make fuzz`.

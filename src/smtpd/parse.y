@@ -48,6 +48,7 @@ struct pfile {
 	size_t		 pos;
 	int		 lineno;
 	int		 eof_nl;	/* fake final newline returned */
+	int		 start_nl;	/* ends the include line first */
 	dev_t		 dev;
 	ino_t		 ino;
 	struct {
@@ -129,6 +130,10 @@ static struct parser {
 	int			 lex_error;	/* last token was ERROR */
 	int			 at_stmt_start;
 	int			 stmt_line;
+	int			 stmt_ntok;	/* tokens in statement so far */
+	int			 stmt_first;	/* its first token */
+	int			 last_tok;
+	char			 stmt_word[48];
 	int			 tok_line;
 	const char		*tok_text;	/* for syntax error messages */
 
@@ -279,7 +284,7 @@ grammar		: /* empty */
 		| grammar include '\n'
 		| grammar varset '\n'
 		| grammar directive '\n'
-		| grammar error '\n'		{ parse_recover(); }
+		| grammar error '\n'		{ parse_recover(); yyerrok; }
 		;
 
 directive	: admd | bounce | ca | control | filter | listen | match
@@ -979,6 +984,13 @@ yyerror(const char *msg)
 {
 	if (ps.lex_error)
 		return;		/* the lexer said what was wrong */
+	/* a statement is a keyword or a macro definition: a word that is
+	 * neither, followed by anything but '=', is an unknown keyword */
+	if (ps.stmt_first == STRING && (ps.stmt_ntok == 1 ||
+	    (ps.stmt_ntok == 2 && ps.last_tok != '='))) {
+		perr_at(ps.stmt_line, "unknown keyword: %s", ps.stmt_word);
+		return;
+	}
 	if (tok_text[0] == '\0')
 		perr("%s at end of line", msg);
 	else
@@ -1025,8 +1037,21 @@ xstrdup(const char *s)
 /* ------------------------------------------------------------------ */
 /* Files */
 
+/* A file-level error: at the include line for an included file, else
+ * just "path: message" for the file named on the command line. */
+static void
+file_err(const char *path, int include, const char *msg)
+{
+	if (include)
+		perr("%s: %s", path, msg);
+	else if (!ps.gave_up) {
+		fprintf(ps.err, "%s: %s\n", path, msg);
+		ps.errors++;
+	}
+}
+
 static int
-load_file(struct pfile *f, int fd)
+load_file(struct pfile *f, int fd, int include)
 {
 	struct stat	 st;
 	size_t		 off, linestart;
@@ -1034,16 +1059,15 @@ load_file(struct pfile *f, int fd)
 	int		 line, bad = 0;
 
 	if (fstat(fd, &st) == -1) {
-		perr("%s: %s", f->name, strerror(errno));
+		file_err(f->name, include, strerror(errno));
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		perr("%s: not a regular file", f->name);
+		file_err(f->name, include, "not a regular file");
 		return -1;
 	}
 	if (st.st_size > CONF_MAX_FILE_SIZE) {
-		perr("%s: file too large (more than %d bytes)", f->name,
-		    CONF_MAX_FILE_SIZE);
+		file_err(f->name, include, "file too large");
 		return -1;
 	}
 	f->dev = st.st_dev;
@@ -1058,7 +1082,7 @@ load_file(struct pfile *f, int fd)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
-			perr("%s: %s", f->name, strerror(errno));
+			file_err(f->name, include, strerror(errno));
 			return -1;
 		}
 		if (n == 0)
@@ -1116,10 +1140,8 @@ pushfile(const char *path, int include)
 		if (include)
 			perr("failed to include file %s: %s", path,
 			    strerror(errno));
-		else {
-			fprintf(ps.err, "%s: %s\n", path, strerror(errno));
-			ps.errors++;
-		}
+		else
+			file_err(path, 0, strerror(errno));
 		return -1;
 	}
 	if (include && fstat(fd, &st) == 0) {
@@ -1140,12 +1162,15 @@ pushfile(const char *path, int include)
 	}
 	f->name = pstrdup(path);
 	f->lineno = 1;
-	if (load_file(f, fd) == -1) {
+	if (load_file(f, fd, include) == -1) {
 		close(fd);
 		pfile_free(f);
 		return -1;
 	}
 	close(fd);
+	/* yacc may have reduced the include before reading the newline
+	 * that ends it: give it one, an extra one is a blank line */
+	f->start_nl = include;
 	ps.files[ps.nfiles++] = f;
 	if (ps.topfile == NULL)
 		ps.topfile = f;
@@ -1461,6 +1486,11 @@ lex(void)
 top:
 	if (ps.gave_up || (f = cur()) == NULL)
 		return 0;
+	if (f->start_nl) {
+		f->start_nl = 0;
+		tok_text[0] = '\0';
+		return '\n';
+	}
 	/* macros fully read are done with at a token boundary */
 	while (f->nframes > 0 &&
 	    f->frames[f->nframes - 1].m->value[f->frames[f->nframes - 1].pos]
@@ -1537,12 +1567,19 @@ yylex(void)
 
 	ps.lex_error = 0;
 	tok = lex();
-	if (tok == '\n' || tok == 0)
+	if (tok == '\n' || tok == 0) {
 		ps.at_stmt_start = 1;
-	else if (ps.at_stmt_start) {
-		ps.at_stmt_start = 0;
-		ps.stmt_line = ps.tok_line;
+		return tok;
 	}
+	if (ps.at_stmt_start) {
+		ps.at_stmt_start = 0;
+		ps.stmt_ntok = 0;
+		ps.stmt_line = ps.tok_line;
+		ps.stmt_first = tok;
+		(void)strlcpy(ps.stmt_word, tok_text, sizeof(ps.stmt_word));
+	}
+	ps.stmt_ntok++;
+	ps.last_tok = tok;
 	return tok;
 }
 
@@ -2563,11 +2600,11 @@ static void
 listen_end(void)
 {
 	struct sockaddr_storage	 addrs[CONF_MAX_LISTEN_ADDRS];
-	struct listener		*l, *o;
+	struct listener		*l;
 	struct pki		*p;
 	const char		*hn;
 	size_t			 n, i;
-	int			 line = ps.stmt_line, dup;
+	int			 line = ps.stmt_line;
 
 	if (ps.lo.socket) {
 		if (ps.lo.seen & ~LO_SOCKET_OK)
@@ -2615,23 +2652,6 @@ listen_end(void)
 	}
 	for (i = 0; i < n; i++) {
 		ss_set_port(&addrs[i], (in_port_t)ps.lo.port);
-		dup = 0;
-		TAILQ_FOREACH(o, &ps.conf->sc_listeners, l_entry)
-			if (ss_same(&o->l_ss, &addrs[i]))
-				dup = 1;
-		if (dup) {
-			char	host[NI_MAXHOST];
-
-			if (getnameinfo((struct sockaddr *)&addrs[i],
-			    addrs[i].ss_family == AF_INET ?
-			    sizeof(struct sockaddr_in) :
-			    sizeof(struct sockaddr_in6), host, sizeof(host),
-			    NULL, 0, NI_NUMERICHOST) != 0)
-				(void)strlcpy(host, "?", sizeof(host));
-			perr_at(line, "duplicate listener on %s port %d", host,
-			    ps.lo.port);
-			continue;
-		}
 		if ((l = listener_new()) == NULL)
 			break;
 		l->l_name = xstrdup(ps.lo.target);
