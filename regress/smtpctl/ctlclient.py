@@ -11,6 +11,9 @@
 #   ctlclient.py TOP SOCKET unknown      valid frame of an unknown type
 #   ctlclient.py TOP SOCKET badverbose   IMSG_CTL_VERBOSE with a bad payload
 #   ctlclient.py TOP SOCKET version      request with another version
+#   ctlclient.py TOP SOCKET twice        two requests without waiting
+#   ctlclient.py TOP SOCKET fd           request carrying a descriptor
+#   ctlclient.py TOP SOCKET strayfd      descriptor without the flag
 #   ctlclient.py TOP SOCKET hangup N     N x (show stats request, close)
 #   ctlclient.py TOP SOCKET many N CMD.. hold N connections, run CMD
 #
@@ -138,6 +141,23 @@ def main():
     elif mode == "version":
         s = connect(path)
         s.sendall(frame(types["IMSG_CTL_STATS"], b"", ver + 100))
+        report(mode, s, byn)
+    elif mode == "twice":
+        # A second request before the first is answered.
+        s = connect(path)
+        s.sendall(frame(types["IMSG_CTL_STATS"], b"", ver) +
+                  frame(types["IMSG_CTL_STATS"], b"", ver))
+        report(mode, s, byn)
+    elif mode in ("fd", "strayfd"):
+        # A descriptor with a request that announces it, or one that
+        # comes with a request that does not.
+        s = connect(path)
+        f = frame(types["IMSG_CTL_STATUS"], b"", ver)
+        if mode == "fd":
+            f = HDR.pack(types["IMSG_CTL_STATUS"], HDR.size, ver,
+                         0x80000000 | (os.getpid() & 0x7fffffff))
+        with open("/dev/null") as null:
+            socket.send_fds(s, [f], [null.fileno()])
         report(mode, s, byn)
     elif mode == "hangup":
         for _ in range(int(sys.argv[4])):

@@ -305,10 +305,12 @@ hostile_clients_body()
 		grep -q "^$m: .* closed$" out || postern_fail "$(cat out)"
 	done
 	# Complete but unacceptable requests: a FAIL, then closed.
-	for m in oversized unknown version badverbose; do
+	for m in oversized unknown version badverbose twice fd strayfd; do
 		as_nobody "$py $m" >out 2>&1 || postern_fail "$m: $(cat out)"
 		case $m in
 		badverbose) want="$m: IMSG_CTL_FAIL open" ;;  # refused first
+		# The request is fine; the extra descriptor is not.
+		strayfd) want="$m: IMSG_CTL_STATUS,IMSG_CTL_FAIL closed" ;;
 		*) want="$m: IMSG_CTL_FAIL closed" ;;
 		esac
 		[ "$(cat out)" = "$want" ] || postern_fail "got '$(cat out)'"
