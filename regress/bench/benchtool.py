@@ -39,6 +39,8 @@
       Print the instruction count ("Collected :") from a callgrind log.
   benchtool.py median V...
       Print the median of the numeric values (non-numeric ones ignored).
+  benchtool.py div A B
+      Print A / B, or "-" if either is not a number or B is 0.
   benchtool.py report TSV
       Print the result table from the TSV rows written by run.sh.
 """
@@ -345,6 +347,10 @@ def cmd_median(args):
         print("-")
     else:
         print("%.3f" % statistics.median(vals))
+
+
+def cmd_div(args):
+    print(ratio(args[0], args[1]))
 
 
 def fmt(v, unit):

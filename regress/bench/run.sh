@@ -29,8 +29,13 @@ TXT=$B/results.txt
 : "${BENCH_SETTLE:=2}"
 : "${BENCH_NOINSTALL:=0}"
 
-P_SMTPD=$top/build/smtpd
-P_SMTPCTL=$top/build/smtpctl
+# Postern is run from a copy taken when the run starts, so that a
+# rebuild during the run cannot change (or briefly remove) it.  It
+# re-executes itself through /proc/self/exe, so the copy is complete.
+P_BUILT=$top/build/smtpd
+P_CTLBUILT=$top/build/smtpctl
+P_SMTPD=$B/bin/smtpd
+P_SMTPCTL=$B/bin/smtpctl
 O_SMTPD=/usr/sbin/smtpd
 O_SMTPCTL=/usr/sbin/smtpctl
 PF_ROOT=$B/postfix-root
@@ -181,52 +186,61 @@ ensure_postfix() {
 # ---------------------------------------------------------------------
 # Section: config parse time.
 
-parse_one() {	# NAME BINARY CONF -> sets T_MED MAXRSS INSTR
-	name=$1 bin=$2 conf=$3
-	T_MED=- MAXRSS=- INSTR=-
+time_parse() {	# NAME BINARY CONF RUNS WARMUP -> sets T_MED (ms)
+	name=$1 bin=$2 conf=$3 runs=$4 warm=$5
+	T_MED=-
 	if have hyperfine; then
-		if hyperfine -N --style none --warmup 3 --runs "$BENCH_RUNS" \
+		if hyperfine -N --style none --warmup "$warm" --runs "$runs" \
 		    --export-json "$B/hf.$name.json" "'$bin' -n -f '$conf'" \
 		    >"$B/hf.$name.log" 2>&1; then
-			set -- $(tool hyperfine "$B/hf.$name.json")
+			set -- $(tool hyperfine "$B/hf.$name.json") -
 			T_MED=$1
 		fi
 	else
-		set -- $(tool timeit "$BENCH_RUNS" 3 -- "$bin" -n -f "$conf")
-		T_MED=${1:--}
+		set -- $(tool timeit "$runs" "$warm" -- "$bin" -n -f "$conf") -
+		T_MED=$1
 	fi
-	MAXRSS=$(tool maxrss -- "$bin" -n -f "$conf") || MAXRSS=-
-	[ "$MAXRSS" = - ] || MAXRSS=$(awk "BEGIN { print $MAXRSS / 1024 }")
-	if have valgrind; then
-		if valgrind --tool=callgrind \
-		    --callgrind-out-file="$B/callgrind.$name.out" \
-		    --log-file="$B/callgrind.$name.log" \
-		    "$bin" -n -f "$conf" >/dev/null 2>&1; then
-			INSTR=$(tool callgrind "$B/callgrind.$name.log") &&
-			    INSTR=$(awk "BEGIN { print $INSTR / 1e6 }")
-		fi
-		[ -n "$INSTR" ] || INSTR=-
+}
+
+profile_parse() {	# NAME BINARY CONF -> sets MAXRSS (MiB) INSTR (M)
+	name=$1 bin=$2 conf=$3
+	MAXRSS=- INSTR=-
+	MAXRSS=$(tool maxrss -- "$bin" -n -f "$conf") &&
+	    MAXRSS=$(awk "BEGIN { print $MAXRSS / 1024 }") || MAXRSS=-
+	have valgrind || return 0
+	if valgrind --tool=callgrind \
+	    --callgrind-out-file="$B/callgrind.$name.out" \
+	    --log-file="$B/callgrind.$name.log" \
+	    "$bin" -n -f "$conf" >/dev/null 2>&1; then
+		INSTR=$(tool callgrind "$B/callgrind.$name.log") &&
+		    INSTR=$(awk "BEGIN { print $INSTR / 1e6 }") || INSTR=-
 	fi
 }
 
 section_parse() {
 	say "== parse: smtpd -n on a generated config"
 	big=$B/big.conf
+	big4=$B/big4.conf
 	small=$B/small.conf
 	python3 "$here/genconf.py" -s "$BENCH_SCALE" >"$big"
+	python3 "$here/genconf.py" -s "$((BENCH_SCALE * 4))" >"$big4"
 	cat >"$small" <<-EOF
 	listen on 127.0.0.1 port $BENCH_PORT
 	action "local" mbox
 	match from local for local action "local"
 	EOF
-	note "parse: big.conf = $(wc -l <"$big") lines, $(grep -c '^table' "$big") inline tables, $(grep -c '^action' "$big") actions, $(grep -c '^match' "$big") match rules, $(grep -c '^[a-z_0-9]* = ' "$big") macros (genconf.py -s $BENCH_SCALE); $(have hyperfine && echo hyperfine || echo timeit loop), $BENCH_RUNS runs after 3 warm-ups"
-	set -- "-" "-" "-" "-" "-"
-	pb=- ps=- pr=- pi=-
-	ob=- os=- or=- oi=-
+	note "parse: big.conf = $(wc -l <"$big") lines, $(grep -c '^table' "$big") inline tables, $(grep -c '^action' "$big") actions, $(grep -c '^match' "$big") match rules, $(grep -c '^[a-z_0-9]* = ' "$big") macros (genconf.py -s $BENCH_SCALE); big4.conf has 4 times the tables, actions and rules; timed by $(have hyperfine && echo hyperfine || echo a timing loop), $BENCH_RUNS runs after 3 warm-ups (big4.conf: 3 runs)"
+	for v in p o; do
+		eval "${v}_big=- ${v}_small=- ${v}_big4=- ${v}_grow=- ${v}_rss=- ${v}_ins=-"
+	done
 	for impl in postern opensmtpd; do
-		if [ $impl = postern ]; then bin=$P_SMTPD; else bin=$O_SMTPD; fi
+		if [ $impl = postern ]; then bin=$P_SMTPD v=p; else bin=$O_SMTPD v=o; fi
 		if [ ! -x "$bin" ]; then
-			note "parse: $impl skipped: $bin not found"
+			if [ $impl = postern ]; then
+				note "parse: Postern skipped: $P_BUILT not built"
+			else
+				note "parse: OpenSMTPD skipped: $bin not installed"
+			fi
 			continue
 		fi
 		bad=""
@@ -241,19 +255,29 @@ section_parse() {
 			continue
 		fi
 		say "parse: $impl"
-		parse_one "$impl-small" "$bin" "$small"
-		tsmall=$T_MED
-		parse_one "$impl" "$bin" "$big"
-		if [ $impl = postern ]; then
-			pb=$T_MED ps=$tsmall pr=$MAXRSS pi=$INSTR
+		time_parse "$impl-small" "$bin" "$small" "$BENCH_RUNS" 3
+		eval "${v}_small=\$T_MED"
+		time_parse "$impl" "$bin" "$big" "$BENCH_RUNS" 3
+		eval "${v}_big=\$T_MED"
+		profile_parse "$impl" "$bin" "$big"
+		eval "${v}_rss=\$MAXRSS ${v}_ins=\$INSTR"
+		if "$bin" -n -f "$big4" >"$B/n4.$impl.out" 2>&1; then
+			time_parse "$impl-x4" "$bin" "$big4" 3 0
+			eval "${v}_big4=\$T_MED"
+			eval "${v}_grow=\$(tool div \"\$${v}_big4\" \"\$${v}_big\")"
 		else
-			ob=$T_MED os=$tsmall or=$MAXRSS oi=$INSTR
+			note "parse: $impl rejects big4.conf: $(grep -v '^$' "$B/n4.$impl.out" | head -n 2 | tr '\n' ' ')"
 		fi
 	done
-	row "parse big.conf, median wall" ms "$pb" "$ob" -
-	row "parse 3-line config, median wall" ms "$ps" "$os" -
-	row "parse big.conf, peak RSS" MiB "$pr" "$or" -
-	row "parse big.conf, instructions" Minstr "$pi" "$oi" -
+	# shellcheck disable=SC2154
+	{
+	row "parse big.conf, median wall" ms "$p_big" "$o_big" -
+	row "parse 3-line config, median wall" ms "$p_small" "$o_small" -
+	row "parse big.conf, peak RSS" MiB "$p_rss" "$o_rss" -
+	row "parse big.conf, instructions" Minstr "$p_ins" "$o_ins" -
+	row "parse big4.conf (4x), median wall" ms "$p_big4" "$o_big4" -
+	row "parse growth, big4 / big (linear: 4)" x "$p_grow" "$o_grow" -
+	}
 	have valgrind || note "parse: valgrind not available: no instruction counts"
 	note "parse: Postfix has no smtpd.conf-like grammar (main.cf is flat name = value, tables are compiled by postmap), so it has no comparable parse to time"
 }
@@ -485,7 +509,7 @@ section_idle() {
 		case $name in
 		postern) v=p port=$PORT_P ok=1
 			if [ ! -x "$P_SMTPD" ] || [ ! -x "$P_SMTPCTL" ]; then
-				note "idle: Postern skipped: $P_SMTPD or $P_SMTPCTL not built"
+				note "idle: Postern skipped: $P_BUILT or $P_CTLBUILT not built"
 				ok=0
 			fi ;;
 		opensmtpd) v=o port=$PORT_O ok=$O_OK
@@ -525,6 +549,13 @@ section_idle() {
 mkdir -p "$B"
 : >"$RES"
 rm -f "$B"/procs.*.txt
+rm -rf "$B/bin"
+mkdir -p "$B/bin"
+for f in "$P_BUILT" "$P_CTLBUILT"; do
+	[ -x "$f" ] || continue
+	cp "$f" "$B/bin/" 2>/dev/null ||
+	    { sleep 2; cp "$f" "$B/bin/"; } || rm -f "$B/bin/${f##*/}"
+done
 : >"$B/apt.log"
 
 ensure_tools
