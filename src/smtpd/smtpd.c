@@ -612,6 +612,7 @@ main(int argc, char *argv[])
 	log_init(1, verbose);
 	log_trace_set(trace);
 	log_procname("parent");
+	smtpd_opts.co_verbose = verbose;
 	if (nflag) {
 		conf = config_parse(conffile, &smtpd_opts);
 		if (conf == NULL)
