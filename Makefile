@@ -84,6 +84,8 @@ UNIT_TESTS = \
 	regress/lib/ipc_test \
 	regress/lib/ipc_msg_test \
 	regress/smtpd/proc_dispatch_test \
+	regress/smtpd/config_ipc_test \
+	regress/smtpd/parse_test \
 
 
 # atf-sh tests: copied with the executable bit into the build root.

@@ -102,7 +102,8 @@ struct ser {
 	config_emit_fn			 emit;
 	void				*arg;
 	struct msg_out			*mo;
-	uint32_t			 counts[ST_END];
+	uint32_t			 counts[ST_END + 1]; /* [ST_END]: entries
+							    * and keys */
 };
 
 static struct msg_out	ser_mo;
@@ -284,9 +285,7 @@ ser_tables(struct ser *s)
 			m_init(s->mo);
 			m_add_string(s->mo, te->te_key);
 			m_add_string(s->mo, te->te_val);
-			/* entries are counted by their table */
-			if (m_error(s->mo) == 0)
-				s->emit(s->arg, IMSG_CONF_TABLE_ENTRY, s->mo);
+			ser_send(s, IMSG_CONF_TABLE_ENTRY, ST_END);
 		}
 	}
 }
@@ -313,8 +312,7 @@ ser_pki_ca(struct ser *s)
 			m_init(s->mo);
 			m_add_u32(s->mo, i);
 			m_add_data(s->mo, p->pki_key, p->pki_key_len);
-			if (m_error(s->mo) == 0)
-				s->emit(s->arg, IMSG_CONF_PKI_KEY, s->mo);
+			ser_send(s, IMSG_CONF_PKI_KEY, ST_END);
 		}
 		i++;
 	}
@@ -546,7 +544,7 @@ config_serialize(const struct smtpd_config *conf, enum proc_id to,
 		ser_mta_limits(&s);
 
 	m_init(s.mo);
-	for (i = ST_GLOBAL; i < ST_END; i++)
+	for (i = ST_GLOBAL; i <= ST_END; i++)
 		m_add_u32(s.mo, s.counts[i]);
 	emit(arg, IMSG_CONF_END, s.mo);
 	explicit_bzero(&ser_mo, sizeof(ser_mo));
@@ -1310,7 +1308,7 @@ de_end(struct config_builder *cb, struct msg_in *mi)
 	uint32_t	n;
 	int		i;
 
-	for (i = ST_GLOBAL; i < ST_END; i++) {
+	for (i = ST_GLOBAL; i <= ST_END; i++) {
 		m_get_u32(mi, &n);
 		if (mi->mi_err || n != cb->cb_counts[i])
 			return -1;
@@ -1390,8 +1388,9 @@ config_deserialize(struct config_builder *cb, const struct ipc_msg *msg)
 	}
 	if (r == -1)
 		return -1;
-	if (type != IMSG_CONF_TABLE_ENTRY && type != IMSG_CONF_PKI_KEY &&
-	    st != ST_START && st != ST_END)
+	if (type == IMSG_CONF_TABLE_ENTRY || type == IMSG_CONF_PKI_KEY)
+		cb->cb_counts[ST_END]++;
+	else if (st != ST_START && st != ST_END)
 		cb->cb_counts[st]++;
 	if (r == 1)
 		cb->cb_done = 1;
