@@ -101,6 +101,7 @@ SH_TESTS = \
 # libFuzzer targets (regress/fuzz/<name>.c), see `make fuzz`.
 FUZZ_TARGETS = \
 	fuzz_ipc \
+	fuzz_config \
 
 
 # ---------------------------------------------------------------------
@@ -118,7 +119,7 @@ LIBSMTPD =	$(BUILD)/libsmtpd.a
 SMTPD_LIBOBJS =	$(filter-out $(OBJDIR)/src/smtpd/smtpd.o,$(SMTPD_OBJS))
 
 .PHONY: all binaries asan deps users install run test fuzz fuzzers \
-	fuzz-bins bench clean check-man units
+	fuzz-bins bench bench-deps clean check-man units
 
 all: binaries asan
 
@@ -181,8 +182,16 @@ DEB_PKGS = \
 	openssl swaks python3 python3-aiosmtpd procps psmisc util-linux \
 	iproute2
 
+# Only `make bench` needs these (the reference servers are brought in
+# by regress/bench/run.sh itself, never installed as services).
+BENCH_PKGS = \
+	hyperfine valgrind
+
 deps:
 	@sh tools/deps.sh $(DEB_PKGS)
+
+bench-deps: deps
+	@sh tools/deps.sh $(BENCH_PKGS)
 
 users:
 	@sh tools/users.sh
@@ -223,7 +232,7 @@ $(BUILD)/fuzz/%: $(OBJDIR)/regress/fuzz/%.o $(LIBSMTPD) $(LIBPOSTERN)
 fuzz: deps fuzzers
 	@sh tools/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
-bench: deps binaries users
+bench: bench-deps binaries users
 	@sh regress/bench/run.sh
 
 install: binaries
