@@ -120,6 +120,8 @@ void		 proc_send(enum proc_id to, uint32_t type, uint32_t peerid,
 /* Fatal: names this process, the peer and the message type. */
 __dead void	 proc_bad_msg(enum proc_id peer, const struct ipc_msg *,
 		    const char *why);
+/* The PROC_PAUSE_* mask carried by an IMSG_CTL_PAUSE (fatal if bad). */
+uint32_t	 proc_pause_mask(enum proc_id peer, const struct ipc_msg *);
 
 /*
  * The listening control socket inherited by the control process

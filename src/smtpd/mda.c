@@ -96,14 +96,7 @@ mda_config(void)
 static void
 mda_pause(struct ipc_msg *msg)
 {
-	struct msg_in	mi;
-	uint32_t	mask;
-
-	m_open(&mi, msg);
-	m_get_u32(&mi, &mask);
-	if (m_end(&mi) == -1)
-		proc_bad_msg(PROC_PARENT, msg, "bad payload");
-	mda_paused = (mask & PROC_PAUSE_MDA) != 0;
+	mda_paused = (proc_pause_mask(PROC_PARENT, msg) & PROC_PAUSE_MDA) != 0;
 	if (mda_paused)
 		log_info("mda_pause: mda is paused");
 }

@@ -104,14 +104,7 @@ mta_config(void)
 static void
 mta_pause(struct ipc_msg *msg)
 {
-	struct msg_in	mi;
-	uint32_t	mask;
-
-	m_open(&mi, msg);
-	m_get_u32(&mi, &mask);
-	if (m_end(&mi) == -1)
-		proc_bad_msg(PROC_PARENT, msg, "bad payload");
-	mta_paused = (mask & PROC_PAUSE_MTA) != 0;
+	mta_paused = (proc_pause_mask(PROC_PARENT, msg) & PROC_PAUSE_MTA) != 0;
 	if (mta_paused)
 		log_info("mta_pause: mta is paused");
 }

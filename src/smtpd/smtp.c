@@ -108,14 +108,7 @@ smtp_config(void)
 static void
 smtp_pause(struct ipc_msg *msg)
 {
-	struct msg_in	mi;
-	uint32_t	mask;
-
-	m_open(&mi, msg);
-	m_get_u32(&mi, &mask);
-	if (m_end(&mi) == -1)
-		proc_bad_msg(PROC_PARENT, msg, "bad payload");
-	smtp_paused = (mask & PROC_PAUSE_SMTP) != 0;
+	smtp_paused = (proc_pause_mask(PROC_PARENT, msg) & PROC_PAUSE_SMTP) != 0;
 	if (smtp_paused)
 		log_info("smtp_pause: smtp is paused");
 }
