@@ -18,6 +18,7 @@
 #include <sys/types.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/tree.h>
 
 #include <netinet/in.h>
 #include <stdint.h>
@@ -58,6 +59,7 @@ TAILQ_HEAD(table_entries, table_entry);
 
 struct table {
 	TAILQ_ENTRY(table)	 t_entry;
+	RB_ENTRY(table)		 t_node;	/* sc_table_index, named only */
 	char			*t_name;
 	enum table_backend	 t_backend;
 	char			*t_backend_name; /* TABLE_PROC: the word */
@@ -68,6 +70,7 @@ struct table {
 	int			 t_line;
 };
 TAILQ_HEAD(tables, table);
+RB_HEAD(table_index, table);
 
 /* ------------------------------------------------------------------ */
 /* TLS material */
@@ -420,6 +423,9 @@ struct smtpd_config {
 	size_t			 sc_sched_max_schedule;
 
 	struct tables		 sc_tables;
+	/* Named tables by name: a large config has thousands of tables and
+	 * every reference looks one up. */
+	struct table_index	 sc_table_index;
 	struct pkis		 sc_pkis;
 	struct cas		 sc_cas;
 	struct procs		 sc_procs;
@@ -464,6 +470,8 @@ struct smtpd_config *config_new(void);
 void	config_free(struct smtpd_config *);
 void	config_set_defaults(struct smtpd_config *);
 struct table	*config_table_find(const struct smtpd_config *, const char *);
+/* Make a named table findable; fails (-1) if the name is taken. */
+int		 config_table_index(struct smtpd_config *, struct table *);
 struct pki	*config_pki_find(const struct smtpd_config *, const char *);
 struct ca	*config_ca_find(const struct smtpd_config *, const char *);
 struct proc	*config_proc_find(const struct smtpd_config *, const char *);

@@ -34,6 +34,7 @@ config_new(void)
 	if ((conf = calloc(1, sizeof(*conf))) == NULL)
 		return NULL;
 	TAILQ_INIT(&conf->sc_tables);
+	RB_INIT(&conf->sc_table_index);
 	TAILQ_INIT(&conf->sc_pkis);
 	TAILQ_INIT(&conf->sc_cas);
 	TAILQ_INIT(&conf->sc_procs);
@@ -274,15 +275,34 @@ config_free(struct smtpd_config *conf)
 /* ------------------------------------------------------------------ */
 /* Lookups by name.  Anonymous objects are never found. */
 
+static int
+config_table_cmp(const struct table *a, const struct table *b)
+{
+	return strcmp(a->t_name, b->t_name);
+}
+
+#ifndef __unused
+#define __unused	__attribute__((__unused__))	/* used by sys/tree.h */
+#endif
+RB_GENERATE_STATIC(table_index, table, t_node, config_table_cmp);
+
 struct table *
 config_table_find(const struct smtpd_config *conf, const char *name)
 {
-	struct table	*t;
+	struct table	key;
 
-	TAILQ_FOREACH(t, &conf->sc_tables, t_entry)
-		if ((t->t_flags & T_ANON) == 0 && strcmp(t->t_name, name) == 0)
-			return t;
-	return NULL;
+	key.t_name = (char *)(uintptr_t)name;
+	return RB_FIND(table_index, (struct table_index *)(uintptr_t)
+	    &conf->sc_table_index, &key);
+}
+
+int
+config_table_index(struct smtpd_config *conf, struct table *t)
+{
+	if (t->t_flags & T_ANON)
+		return 0;
+	return RB_INSERT(table_index, &conf->sc_table_index, t) == NULL ?
+	    0 : -1;
 }
 
 struct pki *
@@ -379,6 +399,12 @@ config_table_new(struct smtpd_config *conf, const char *name)
 	}
 	if ((t->t_name = strdup(name)) == NULL) {
 		free(t);
+		return NULL;
+	}
+	if (config_table_index(conf, t) == -1) {
+		free(t->t_name);
+		free(t);
+		errno = EEXIST;
 		return NULL;
 	}
 	TAILQ_INSERT_TAIL(&conf->sc_tables, t, t_entry);

@@ -749,6 +749,10 @@ de_table(struct config_builder *cb, struct msg_in *mi)
 	t->t_backend = (enum table_backend)backend;
 	t->t_flags = flags;
 	t->t_line = line;
+	if (config_table_index(cb->cb_conf, t) == -1) {
+		config_table_free(t);
+		return -1;
+	}
 	TAILQ_INSERT_TAIL(&cb->cb_conf->sc_tables, t, t_entry);
 	if (vec_push((void ***)&cb->cb_tablev, &cb->cb_ntables, t) == -1)
 		return -1;

@@ -1644,8 +1644,11 @@ table_inline_begin(const char *name)
 {
 	struct table	*t;
 
-	if (name != NULL && config_table_find(ps.conf, name) != NULL)
+	if (name != NULL && config_table_find(ps.conf, name) != NULL) {
+		/* keep parsing its entries, as an anonymous table */
 		perr("table \"%s\" already defined", name);
+		name = NULL;
+	}
 	if (name != NULL && name[0] == '#') {
 		perr("invalid table name: %s", name);
 		name = NULL;
