@@ -86,6 +86,7 @@ UNIT_TESTS = \
 	regress/smtpd/proc_dispatch_test \
 	regress/smtpd/config_ipc_test \
 	regress/smtpd/parse_test \
+	regress/smtpd/proc_priv_test \
 
 
 # atf-sh tests: copied with the executable bit into the build root.
@@ -167,6 +168,9 @@ $(BUILD)/regress/%: $(OBJDIR)/regress/%.o $(LIBSMTPD) $(LIBPOSTERN)
 $(BUILD)/regress/%: regress/%.sh
 	@mkdir -p $(@D)
 	install -m 755 $< $@
+
+# Keep generated and intermediate files (parse.c, test objects).
+.SECONDARY:
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 

@@ -9,6 +9,9 @@
 
 #include "proc_id.h"
 
+/* Exit status of a role stopped by its system call filter. */
+#define PROC_EXIT_SECCOMP	159
+
 /* Root-owned empty directory for chrooted roles (tools/users.sh). */
 #define PROC_EMPTY_DIR	"/var/empty"
 

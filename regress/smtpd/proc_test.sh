@@ -473,8 +473,60 @@ options_cleanup()
 	postern_cleanup
 }
 
+# filter_run: a daemon's whole life so far (start, stats, status, log
+# level both ways, a reload, stop) with every child under its system
+# call filter; fails if any role hit a forbidden call.
+filter_run()
+{
+	postern_start
+	for p in $(postern_children); do
+		grep -q '^Seccomp:[[:space:]]*2' "/proc/$p/status" ||
+		    postern_fail "child $p has no system call filter"
+		grep -q '^NoNewPrivs:[[:space:]]*1' "/proc/$p/status" ||
+		    postern_fail "child $p may gain privileges"
+	done
+	postern_smtpctl show stats >/dev/null || postern_fail "show stats"
+	postern_smtpctl show status >/dev/null || postern_fail "show status"
+	postern_smtpctl log verbose >/dev/null || postern_fail "log verbose"
+	kill -HUP "$POSTERN_PID"
+	postern_wait_log 'configuration reloaded' ||
+	    postern_fail "no reload"
+	postern_smtpctl log brief >/dev/null || postern_fail "log brief"
+	postern_stop
+	[ "$POSTERN_STATUS" -eq 0 ] ||
+	    postern_fail "daemon exited with status $POSTERN_STATUS"
+	! grep -q 'forbidden system call\|system call filter' \
+	    "$POSTERN_LOG" || postern_fail "a role hit its filter"
+}
+
+atf_test_case syscall_filter cleanup
+syscall_filter_head()
+{
+	atf_set descr "every role runs under its seccomp filter, in the" \
+	    "sanitizer build and in the plain build the service runs"
+	atf_set require.user root
+	atf_set timeout 120
+}
+syscall_filter_body()
+{
+	subr
+	postern_setup
+	filter_run
+	# The sanitizer build allows a few more calls for its runtime: the
+	# plain build must get through the same life on its own list.
+	POSTERN_BIN=$(atf_config_get plainbindir)
+	[ -x "$POSTERN_BIN/smtpd" ] || atf_fail "no $POSTERN_BIN/smtpd"
+	filter_run
+}
+syscall_filter_cleanup()
+{
+	subr
+	postern_cleanup
+}
+
 atf_init_test_cases()
 {
+	atf_add_test_case syscall_filter
 	atf_add_test_case roles
 	atf_add_test_case stats
 	atf_add_test_case child_killed

@@ -149,7 +149,10 @@ parent_describe(int status, char *buf, size_t len)
 {
 	const char	*abbrev;
 
-	if (WIFEXITED(status))
+	if (WIFEXITED(status) && WEXITSTATUS(status) == PROC_EXIT_SECCOMP)
+		(void)snprintf(buf, len, "was stopped by its system call "
+		    "filter (status %d)", PROC_EXIT_SECCOMP);
+	else if (WIFEXITED(status))
 		(void)snprintf(buf, len, "exited with status %d",
 		    WEXITSTATUS(status));
 	else if (WIFSIGNALED(status)) {
