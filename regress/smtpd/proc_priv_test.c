@@ -141,11 +141,15 @@ require_ok(const struct result *res)
 	    "status 0x%x, stderr: %s", res->status, res->err);
 }
 
-ATF_TC(allowed_calls);
-ATF_TC_HEAD(allowed_calls, tc)
-{
-	atf_tc_set_md_var(tc, "require.user", "root");
-}
+/* Every case drops privileges, so every case needs root. */
+#define ROOT_TC(name)							\
+	ATF_TC(name);							\
+	ATF_TC_HEAD(name, tc)						\
+	{								\
+		atf_tc_set_md_var(tc, "require.user", "root");		\
+	}
+
+ROOT_TC(allowed_calls)
 ATF_TC_BODY(allowed_calls, tc)
 {
 	struct result	res;
@@ -159,11 +163,7 @@ ATF_TC_BODY(allowed_calls, tc)
 	}
 }
 
-ATF_TC(identity);
-ATF_TC_HEAD(identity, tc)
-{
-	atf_tc_set_md_var(tc, "require.user", "root");
-}
+ROOT_TC(identity)
 ATF_TC_BODY(identity, tc)
 {
 	struct result	 res;
@@ -178,11 +178,7 @@ ATF_TC_BODY(identity, tc)
 	ATF_CHECK_STREQ(res.out, want);
 }
 
-ATF_TC(network_socket_refused);
-ATF_TC_HEAD(network_socket_refused, tc)
-{
-	atf_tc_set_md_var(tc, "require.user", "root");
-}
+ROOT_TC(network_socket_refused)
 ATF_TC_BODY(network_socket_refused, tc)
 {
 	struct result	res;
@@ -195,11 +191,7 @@ ATF_TC_BODY(network_socket_refused, tc)
 	require_stopped(&res, "control", SYS_socket);
 }
 
-ATF_TC(unix_socket_allowed);
-ATF_TC_HEAD(unix_socket_allowed, tc)
-{
-	atf_tc_set_md_var(tc, "require.user", "root");
-}
+ROOT_TC(unix_socket_allowed)
 ATF_TC_BODY(unix_socket_allowed, tc)
 {
 	struct result	res;
@@ -209,11 +201,7 @@ ATF_TC_BODY(unix_socket_allowed, tc)
 	ATF_CHECK_STREQ(res.out, "unix ok\n");
 }
 
-ATF_TC(execve_refused);
-ATF_TC_HEAD(execve_refused, tc)
-{
-	atf_tc_set_md_var(tc, "require.user", "root");
-}
+ROOT_TC(execve_refused)
 ATF_TC_BODY(execve_refused, tc)
 {
 	struct result	res;
@@ -224,11 +212,7 @@ ATF_TC_BODY(execve_refused, tc)
 	require_stopped(&res, "mda", SYS_execve);
 }
 
-ATF_TC(per_role_lists);
-ATF_TC_HEAD(per_role_lists, tc)
-{
-	atf_tc_set_md_var(tc, "require.user", "root");
-}
+ROOT_TC(per_role_lists)
 ATF_TC_BODY(per_role_lists, tc)
 {
 	struct result	res;
