@@ -204,7 +204,11 @@ users:
 
 RUN_CONF ?=	etc/smtpd.conf
 
-run: deps binaries users
+# The targets that start with `deps` build in a second make: the flags
+# from pkg-config are read when the Makefile is parsed, which on a fresh
+# machine is before deps has installed the libraries.
+run: deps
+	@$(MAKE) --no-print-directory binaries users
 	$(BUILD)/smtpd -d -f $(RUN_CONF)
 
 test: deps
@@ -233,10 +237,12 @@ $(BUILD)/fuzz/%: $(OBJDIR)/regress/fuzz/%.o $(LIBSMTPD) $(LIBPOSTERN)
 	$(CC) -fsanitize=fuzzer,address,undefined -o $@ $< $(LIBSMTPD) \
 	    $(LIBPOSTERN) $(LDLIBS)
 
-fuzz: deps fuzzers
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzzers
 	@sh tools/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
-bench: bench-deps binaries users
+bench: bench-deps
+	@$(MAKE) --no-print-directory binaries users
 	@sh regress/bench/run.sh
 
 install: binaries
