@@ -273,6 +273,13 @@ hostile_body()
 	atf_check -s exit:1 -e inline:"mrec.conf:3: macro 'a' expands to itself\n" \
 	    "$bin" -n -f mrec.conf
 
+	# a macro whose expansion redefines it (shorter) while the old
+	# value is still being read
+	printf '%s\n' "a = 'a = \"127.0.0.1\"'" '$a' 'listen on $a' \
+	    'match for local reject' > mredef.conf
+	atf_check -o inline:"listen on \"127.0.0.1\" port 25\nmatch from local for local reject\n" \
+	    "$bin" -nv -f mredef.conf
+
 	# not a file
 	atf_check -s exit:1 -e match:'not a regular file' "$bin" -n -f .
 }

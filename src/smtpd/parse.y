@@ -53,15 +53,18 @@ struct pfile {
 	ino_t		 ino;
 	struct {
 		struct macro	*m;
+		const char	*val;	/* m's value when expanded */
 		size_t		 pos;
 	}		 frames[CONF_MAX_MACRO_DEPTH];
 	int		 nframes;
 };
 
+/* A value lives in the string pool until parsing ends: a macro may be
+ * redefined while an expansion of it is still being read. */
 struct macro {
 	TAILQ_ENTRY(macro) entry;
 	char		*name;
-	char		*value;
+	const char	*value;
 	const char	*file;		/* NULL: from -D */
 	int		 line;
 	int		 used;
@@ -1227,14 +1230,12 @@ macro_add(const char *name, const char *value, int persist)
 		return NULL;
 	}
 	if ((m = calloc(1, sizeof(*m))) == NULL ||
-	    (m->name = strdup(name)) == NULL ||
-	    (m->value = strdup(value)) == NULL) {
-		if (m != NULL)
-			free(m->name);
+	    (m->name = strdup(name)) == NULL) {
 		free(m);
 		nomem();
 		return NULL;
 	}
+	m->value = pstrdup(value);
 	m->persist = persist;
 	TAILQ_INSERT_TAIL(&ps.macros, m, entry);
 	ps.nmacros++;
@@ -1245,7 +1246,6 @@ static void
 macro_set(const char *name, const char *value)
 {
 	struct macro	*m;
-	char		*v;
 
 	if (!macro_name_ok(name)) {
 		perr("invalid macro name: %s", name);
@@ -1254,12 +1254,7 @@ macro_set(const char *name, const char *value)
 	if ((m = macro_get(name)) != NULL) {
 		if (m->persist)
 			return;		/* -D wins */
-		if ((v = strdup(value)) == NULL) {
-			nomem();
-			return;
-		}
-		free(m->value);
-		m->value = v;
+		m->value = pstrdup(value);
 	} else if ((m = macro_add(name, value, 0)) == NULL)
 		return;
 	m->file = cur_name();
@@ -1275,7 +1270,6 @@ macros_free(void)
 	while ((m = TAILQ_FIRST(&ps.macros)) != NULL) {
 		TAILQ_REMOVE(&ps.macros, m, entry);
 		free(m->name);
-		free(m->value);
 		free(m);
 	}
 	ps.nmacros = 0;
@@ -1298,9 +1292,9 @@ lpeek(void)
 	if ((f = cur()) == NULL)
 		return LEOF;
 	for (i = f->nframes - 1; i >= 0; i--) {
-		if (f->frames[i].m->value[f->frames[i].pos] != '\0')
+		if (f->frames[i].val[f->frames[i].pos] != '\0')
 			return (unsigned char)
-			    f->frames[i].m->value[f->frames[i].pos];
+			    f->frames[i].val[f->frames[i].pos];
 	}
 	while (f->pos + 1 < f->len && f->buf[f->pos] == '\\' &&
 	    f->buf[f->pos + 1] == '\n') {
@@ -1322,7 +1316,7 @@ lgetc(void)
 		return LEOF;
 	f = cur();
 	for (i = f->nframes - 1; i >= 0; i--) {
-		if (f->frames[i].m->value[f->frames[i].pos] != '\0') {
+		if (f->frames[i].val[f->frames[i].pos] != '\0') {
 			f->frames[i].pos++;
 			return c;
 		}
@@ -1407,6 +1401,7 @@ expand_macro(struct pfile *f)
 	}
 	m->used = 1;
 	f->frames[f->nframes].m = m;
+	f->frames[f->nframes].val = m->value;
 	f->frames[f->nframes].pos = 0;
 	f->nframes++;
 	return 0;
@@ -1493,7 +1488,7 @@ top:
 	}
 	/* macros fully read are done with at a token boundary */
 	while (f->nframes > 0 &&
-	    f->frames[f->nframes - 1].m->value[f->frames[f->nframes - 1].pos]
+	    f->frames[f->nframes - 1].val[f->frames[f->nframes - 1].pos]
 	    == '\0')
 		f->nframes--;
 	while ((c = lpeek()) == ' ' || c == '\t' || c == '\r')
