@@ -185,6 +185,13 @@ struct proc_parent_hooks {
 	void	(*ph_cleanup)(void);	/* pid file, control socket */
 };
 
+/*
+ * Parent only, in main before the control socket or the pid file
+ * exists: hold SIGHUP, SIGTERM and SIGINT until proc_parent_start() has
+ * its handlers, so that an early signal is a reload or a clean stop
+ * instead of killing the parent with its pid file and socket left.
+ */
+void		 proc_parent_hold_signals(void);
 void		 proc_parent_start(int foreground, int verbose,
 		    const char *spool, int control_fd,
 		    const struct proc_role *, const struct proc_parent_hooks *);

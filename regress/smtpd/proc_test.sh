@@ -283,6 +283,82 @@ sighup_cleanup()
 	postern_cleanup
 }
 
+# Start smtpd -d N times, send SIG as soon as the pid file exists (the
+# pid file and the socket are made before the parent's handlers are in
+# place), and check the outcome: SIGTERM stops it cleanly, SIGHUP is a
+# reload that leaves it running.  Either way nothing may be left behind.
+early_signal_run()
+{
+	cat >early.py <<'EOF'
+import os, signal, subprocess, sys, time
+smtpd, conf, pidf, sock, log, sig, n = sys.argv[1:8]
+sig, bad = getattr(signal, "SIG" + sig), 0
+def gone(p, secs):
+    end = time.time() + secs
+    while time.time() < end:
+        if p.poll() is not None:
+            return True
+        time.sleep(0.05)
+    return False
+for i in range(int(n)):
+    for f in (pidf, sock):
+        if os.path.exists(f):
+            os.unlink(f)
+    out = open(log, "w")
+    p = subprocess.Popen([smtpd, "-d", "-f", conf], stdout=out,
+                         stderr=subprocess.STDOUT)
+    open(".postern_daemon", "w").write("%d\n" % p.pid)
+    while not os.path.exists(pidf) and p.poll() is None:
+        pass
+    p.send_signal(sig)
+    if sig == signal.SIGHUP:
+        end = time.time() + 30
+        while p.poll() is None and time.time() < end and \
+                "startup complete" not in open(log).read():
+            time.sleep(0.05)
+        if p.poll() is not None:
+            print("run %d: SIGHUP killed smtpd (status %d)" % (i, p.returncode))
+            bad += 1
+            continue
+        p.send_signal(signal.SIGTERM)
+    if not gone(p, 30):
+        p.kill()
+        print("run %d: no exit" % i)
+        bad += 1
+        continue
+    left = [f for f in (pidf, sock) if os.path.exists(f)]
+    if p.returncode != 0 or left:
+        print("run %d: status %d, left %s" % (i, p.returncode, left))
+        bad += 1
+sys.exit(1 if bad else 0)
+EOF
+	python3 early.py "$POSTERN_BIN/smtpd" "$POSTERN_CONF" \
+	    "$POSTERN_PIDFILE" "$POSTERN_SOCK" "$POSTERN_LOG" "$1" "$2" \
+	    >early.out 2>&1 ||
+	    postern_fail "SIG$1 at start-up: $(tr '\n' ';' <early.out)"
+}
+
+atf_test_case early_signal cleanup
+early_signal_head()
+{
+	atf_set descr "SIGHUP or SIGTERM right after the pid file appears:" \
+	    "no death by signal, nothing left behind"
+	atf_set require.user root
+	atf_set timeout 300
+}
+early_signal_body()
+{
+	subr
+	postern_setup
+	early_signal_run HUP 5
+	early_signal_run TERM 10
+}
+early_signal_cleanup()
+{
+	subr
+	postern_cleanup
+}
+
 atf_test_case second_daemon cleanup
 second_daemon_head()
 {
@@ -532,6 +608,7 @@ atf_init_test_cases()
 	atf_add_test_case child_killed
 	atf_add_test_case sigterm
 	atf_add_test_case sighup
+	atf_add_test_case early_signal
 	atf_add_test_case second_daemon
 	atf_add_test_case stale_socket
 	atf_add_test_case spool

@@ -51,6 +51,27 @@ static int			 parent_first_ready = 1;
 static int			 parent_cleaned;
 
 static void	parent_exit(void) __attribute__((__noreturn__));
+static void	parent_held_set(sigset_t *);
+
+/* The signals the parent handles and holds until it can. */
+static void
+parent_held_set(sigset_t *set)
+{
+	(void)sigemptyset(set);
+	(void)sigaddset(set, SIGHUP);
+	(void)sigaddset(set, SIGTERM);
+	(void)sigaddset(set, SIGINT);
+}
+
+void
+proc_parent_hold_signals(void)
+{
+	sigset_t	held;
+
+	parent_held_set(&held);
+	if (sigprocmask(SIG_BLOCK, &held, NULL) == -1)
+		fatal("proc_parent_hold_signals: sigprocmask");
+}
 
 static void
 parent_cleanup(void)
@@ -299,6 +320,8 @@ parent_child_exec(enum proc_id id, int ends[PROC_COUNT],
 {
 	static const char	 msg[] = "smtpd: cannot start a process\n";
 	const char		*argv[10];
+	struct sigaction	 sa;
+	sigset_t		 held;
 	int			 tmp[PROC_COUNT + 1], fd, peer, i;
 
 	/* First out of the way of the fixed numbers, then into place. */
@@ -340,6 +363,25 @@ parent_child_exec(enum proc_id id, int ends[PROC_COUNT],
 		argv[i++] = spool;
 	}
 	argv[i] = NULL;
+
+	/*
+	 * The parent's handlers must not run here, and a role must not die
+	 * of a SIGHUP or SIGINT before it ignores them itself: ignoring
+	 * survives exec.  Then let go of what the parent held.
+	 */
+	memset(&sa, 0, sizeof(sa));
+	(void)sigemptyset(&sa.sa_mask);
+	sa.sa_handler = SIG_IGN;
+	if (sigaction(SIGHUP, &sa, NULL) == -1 ||
+	    sigaction(SIGINT, &sa, NULL) == -1)
+		goto fail;
+	sa.sa_handler = SIG_DFL;
+	if (sigaction(SIGTERM, &sa, NULL) == -1 ||
+	    sigaction(SIGCHLD, &sa, NULL) == -1)
+		goto fail;
+	parent_held_set(&held);
+	if (sigprocmask(SIG_UNBLOCK, &held, NULL) == -1)
+		goto fail;
 	execv("/proc/self/exe", (char *const *)(uintptr_t)argv);
  fail:
 	(void)write(STDERR_FILENO, msg, sizeof(msg) - 1);
@@ -351,9 +393,10 @@ proc_parent_start(int foreground, int verbose,
     const char *spool, int control_fd, const struct proc_role *role,
     const struct proc_parent_hooks *hooks)
 {
-	int	ends[PROC_COUNT][PROC_COUNT];
-	int	sv[2], a, b, id;
-	pid_t	pid;
+	int		ends[PROC_COUNT][PROC_COUNT];
+	int		sv[2], a, b, id;
+	pid_t		pid;
+	sigset_t	held;
 
 	parent_pid = getpid();
 	parent_hooks = *hooks;
@@ -423,6 +466,11 @@ proc_parent_start(int foreground, int verbose,
 				(void)close(ends[a][b]);
 		}
 	}
+
+	/* Handlers are in place: a signal held since main is handled now. */
+	parent_held_set(&held);
+	if (sigprocmask(SIG_UNBLOCK, &held, NULL) == -1)
+		fatal("proc_parent_start: sigprocmask");
 }
 
 __dead void

@@ -629,6 +629,8 @@ main(int argc, char *argv[])
 		fprintf(stderr, "smtpd: need root privileges\n");
 		exit(1);
 	}
+	/* From here on a signal must not kill the parent unhandled. */
+	proc_parent_hold_signals();
 	smtpd_pid = getpid();
 	smtpd_conffile = smtpd_abspath(conffile);
 	if ((conf = config_parse(smtpd_conffile, &smtpd_opts)) == NULL)
