@@ -1792,6 +1792,27 @@ hostname_ok(const char *s)
 	return 1;
 }
 
+/* An SMTP address literal, "[192.0.2.1]" or "[IPv6:2001:db8::1]": a
+ * server name or an EHLO argument may be one (RFC 5321, 4.1.3). */
+static int
+addr_literal_ok(const char *s)
+{
+	char		 buf[INET6_ADDRSTRLEN + 8];
+	struct in6_addr	 in6;
+	struct in_addr	 in4;
+	size_t		 len;
+
+	len = strlen(s);
+	if (len < 3 || s[0] != '[' || s[len - 1] != ']' ||
+	    len - 2 >= sizeof(buf))
+		return 0;
+	memcpy(buf, s + 1, len - 2);
+	buf[len - 2] = '\0';
+	if (strncasecmp(buf, "IPv6:", 5) == 0)
+		return inet_pton(AF_INET6, buf + 5, &in6) == 1;
+	return inet_pton(AF_INET, buf, &in4) == 1;
+}
+
 /* Read a PEM file whole.  A secret file must be a regular file owned by
  * root or us with no group or other access. */
 static int
@@ -2373,7 +2394,7 @@ listen_str(uint32_t seen, char **field, const char *val, const char *what)
 		perr("tag name too long (at most %d characters)", CONF_MAX_TAG);
 		return;
 	}
-	if (seen == LO_HOSTNAME && !hostname_ok(val)) {
+	if (seen == LO_HOSTNAME && !hostname_ok(val) && !addr_literal_ok(val)) {
 		perr("not a valid host name: %s", val);
 		return;
 	}
@@ -2758,7 +2779,7 @@ action_str(char **field, const char *val, const char *what, int relay_only)
 			return;
 		}
 	}
-	if (field == &a->a_helo && !hostname_ok(val)) {
+	if (field == &a->a_helo && !hostname_ok(val) && !addr_literal_ok(val)) {
 		perr("invalid helo name: %s", val);
 		return;
 	}
