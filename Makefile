@@ -119,12 +119,19 @@ LIBPOSTERN =	$(BUILD)/libpostern.a
 LIBSMTPD =	$(BUILD)/libsmtpd.a
 SMTPD_LIBOBJS =	$(filter-out $(OBJDIR)/src/smtpd/smtpd.o,$(SMTPD_OBJS))
 
-.PHONY: all binaries asan deps users install run test fuzz fuzzers \
+.PHONY: all binaries pkgcheck asan deps users install run test fuzz fuzzers \
 	fuzz-bins bench bench-deps clean check-man units
 
 all: binaries asan
 
-binaries: $(BUILD)/smtpd $(BUILD)/smtpctl units
+binaries: pkgcheck $(BUILD)/smtpd $(BUILD)/smtpctl units
+
+# The flags above come from one pkg-config call whose errors are hidden
+# (it also runs before `deps` on a fresh machine): say here what is
+# missing instead of failing later on a header.  libunbound.pc needs
+# nettle's .pc files, which libunbound-dev does not pull in.
+pkgcheck:
+	@pkg-config --exists --print-errors $(PKGS)
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 binaries
@@ -181,7 +188,7 @@ $(BUILD)/regress/%: regress/%.sh
 DEB_PKGS = \
 	gcc make pkg-config byacc clang libclang-rt-14-dev \
 	libssl-dev libevent-dev libbsd-dev libunbound-dev libseccomp-dev \
-	libcrypt-dev libpam0g-dev \
+	libcrypt-dev libpam0g-dev nettle-dev \
 	atf-sh libatf-dev kyua mandoc \
 	openssl swaks python3 python3-aiosmtpd procps psmisc util-linux \
 	iproute2

@@ -219,7 +219,7 @@ proc_priv_seccomp(const char *name, const int *syscalls)
 	 * restarts: allow local sockets only, never a network socket.
 	 */
 	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SYS(socket), 1,
-	    SCMP_A0(SCMP_CMP_EQ, AF_UNIX))) < 0 ||
+	    SCMP_A0(SCMP_CMP_EQ, AF_UNIX, 0))) < 0 ||
 	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SYS(connect), 0)) < 0)
 		fatalx("proc_priv_seccomp: %s: syslog rules: %s", name,
 		    strerror(-r));
