@@ -53,6 +53,7 @@
 #define CONTROL_MAX_REQUEST	4096
 #define CONTROL_ROOT_RESERVE	8		/* of MAX_CLIENTS, only for root */
 #define CONTROL_IDLE_TIMEOUT	60		/* seconds without a request */
+#define CONTROL_CLOSE_TIMEOUT	5		/* seconds to read a last answer */
 #define CONTROL_ACCEPT_BACKOFF	1		/* seconds, when out of fds */
 #define CONTROL_MAX_OUTPUT	(256 * 1024)	/* unread answers to one client */
 

@@ -16,6 +16,10 @@
 #   ctlclient.py TOP SOCKET strayfd      descriptor without the flag
 #   ctlclient.py TOP SOCKET hangup N     N x (show stats request, close)
 #   ctlclient.py TOP SOCKET many N CMD.. hold N connections, run CMD
+#   ctlclient.py TOP SOCKET stuck S CMD.. never read: fill the server's
+#                                        buffer with answers, break the
+#                                        protocol while a request is
+#                                        pending, run CMD after S seconds
 #
 # Prints one result line per action; exit 0 unless the socket could not
 # be reached at all.
@@ -186,6 +190,48 @@ def main():
             print("many: command exit %d" % r.returncode)
         for s in socks:
             s.close()
+    elif mode == "stuck":
+        secs, cmd = float(sys.argv[4]), sys.argv[5:]
+        s = connect(path)
+        end_t = types["IMSG_CTL_STATS_END"]
+        sent = 0
+        while sent < 1000:
+            s.sendall(frame(types["IMSG_CTL_STATS"], b"", ver))
+            sent += 1
+            # Peek (never read) until this answer is complete; a queue
+            # that stops growing means the server can write no more.
+            last, still = -1, 0
+            while True:
+                try:
+                    data = s.recv(1 << 22,
+                                  socket.MSG_PEEK | socket.MSG_DONTWAIT)
+                except BlockingIOError:
+                    data = b""
+                ends, off = 0, 0
+                while off + HDR.size <= len(data):
+                    t, ln, _, _ = HDR.unpack_from(data, off)
+                    if ln < HDR.size or off + ln > len(data):
+                        break
+                    ends += t == end_t
+                    off += ln
+                if ends == sent:
+                    break
+                still = still + 1 if len(data) == last else 0
+                last = len(data)
+                if still >= 20:
+                    break
+                time.sleep(0.025)
+            if ends != sent:
+                break
+        # Now a request, and a second one while it is pending.
+        s.sendall(frame(types["IMSG_CTL_STATS"], b"", ver) +
+                  frame(types["IMSG_CTL_STATS"], b"", ver))
+        print("stuck: %d requests" % sent)
+        sys.stdout.flush()
+        time.sleep(secs)
+        r = subprocess.run(cmd)
+        print("stuck: command exit %d" % r.returncode)
+        s.close()
     else:
         sys.exit("unknown mode " + mode)
 

@@ -417,6 +417,39 @@ hangup_cleanup()
 	ctl_cleanup
 }
 
+atf_test_case stuck_client cleanup
+stuck_client_head()
+{
+	atf_set descr "a client that never reads and breaks the protocol" \
+	    "while a request is pending is closed after" \
+	    "CONTROL_CLOSE_TIMEOUT, not kept for ever"
+	atf_set require.user root
+	atf_set timeout 120
+}
+stuck_client_body()
+{
+	ctl_start
+	top=$(atf_config_get top)
+	secs=$(sed -n 's/^#define[ 	]*CONTROL_CLOSE_TIMEOUT[ 	]*\([0-9]*\).*/\1/p' \
+	    "$top/include/postern_limits.h")
+	[ -n "$secs" ] || atf_fail "CONTROL_CLOSE_TIMEOUT not found"
+	postern_smtpctl show stats >stats.before
+	cpid=$(stat_value stats.before control.pid)
+	as_nobody "python3 '$CTLCLIENT' '$TOP' '$POSTERN_SOCK' stuck" \
+	    "$((secs + 3)) '$CTL' -s '$POSTERN_SOCK' show stats" >out 2>&1
+	cat out
+	grep -qx 'stuck: command exit 0' out || postern_fail "$(cat out)"
+	grep -qx 'control.session=1' out ||
+	    postern_fail "the stuck client is still there: $(cat out)"
+	postern_wait_log 'request while one is pending' 5
+	ctl_check_alive "$cpid"
+	postern_stop
+}
+stuck_client_cleanup()
+{
+	ctl_cleanup
+}
+
 atf_init_test_cases()
 {
 	atf_add_test_case show_stats
@@ -429,4 +462,5 @@ atf_init_test_cases()
 	atf_add_test_case hostile_clients
 	atf_add_test_case max_clients
 	atf_add_test_case hangup
+	atf_add_test_case stuck_client
 }

@@ -597,8 +597,17 @@ control_fail(struct ctl_client *c, uint32_t code, const char *why)
 	m_init(&out);
 	m_add_u32(&out, code);
 	m_add_string(&out, why);
-	if (code == CONTROL_FAIL_PROTOCOL || code == CONTROL_FAIL_VERSION)
+	if (code == CONTROL_FAIL_PROTOCOL || code == CONTROL_FAIL_VERSION) {
+		/*
+		 * The client gets a short while to read this, and no more:
+		 * the idle timer may be off (a request pending), and a
+		 * client that never reads would keep its slot for ever.
+		 */
 		c->c_closing = 1;
+		if (event_add(c->c_timer,
+		    &(struct timeval){ CONTROL_CLOSE_TIMEOUT, 0 }) == -1)
+			fatalx("control_fail: event_add");
+	}
 	control_reply(c, IMSG_CTL_FAIL, &out);
 }
 
