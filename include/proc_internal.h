@@ -11,6 +11,8 @@ struct event_base;
 
 void	proc_set_self(enum proc_id, const struct proc_role *,
 	    void (*lost)(enum proc_id), struct event_base *);
+/* The listening control socket proc_control_fd() returns. */
+void	proc_set_control_fd(int);
 void	proc_chan_open(enum proc_id peer, int fd);
 void	proc_chan_close(enum proc_id peer);
 int	proc_chan_fd(enum proc_id peer);

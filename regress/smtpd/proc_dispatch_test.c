@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "control.h"
 #include "imsg_types.h"
 #include "ipc.h"
 #include "log.h"
@@ -279,6 +280,87 @@ ATF_TC_BODY(stray_descriptor_is_fatal, tc)
 	    "descriptor");
 }
 
+/*
+ * The real control role, with a listening socket and channels to the
+ * parent and lka (played by the test through c->smtp and c->control:
+ * here the first is the parent's channel, the second lka's).
+ */
+static void
+control_child_start(struct child *c)
+{
+	int	sv_par[2], sv_lka[2], errp[2], ls;
+
+	ATF_REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, sv_par) == 0);
+	ATF_REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, sv_lka) == 0);
+	ATF_REQUIRE(pipe(errp) == 0);
+	ATF_REQUIRE((ls = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK,
+	    0)) != -1);
+	/* An address length of just the family: an abstract autobind. */
+	ATF_REQUIRE(bind(ls, (struct sockaddr *)&(struct sockaddr){
+	    .sa_family = AF_UNIX }, sizeof(sa_family_t)) == 0);
+	ATF_REQUIRE(listen(ls, 1) == 0);
+	ATF_REQUIRE((c->pid = fork()) != -1);
+	if (c->pid == 0) {
+		struct event_base	*base;
+
+		(void)dup2(errp[1], STDERR_FILENO);
+		close(errp[0]);
+		close(sv_par[0]);
+		close(sv_lka[0]);
+		log_init(1, 0);
+		log_procname("control");
+		if ((base = event_base_new()) == NULL)
+			_exit(90);
+		proc_set_self(PROC_CONTROL, &control_role, test_lost, base);
+		proc_set_control_fd(ls);
+		proc_chan_open(PROC_PARENT, sv_par[1]);
+		proc_chan_open(PROC_LKA, sv_lka[1]);
+		control_role.ro_init();
+		(void)event_base_dispatch(base);
+		_exit(91);
+	}
+	close(ls);
+	close(errp[1]);
+	close(sv_par[1]);
+	close(sv_lka[1]);
+	c->errfd = errp[0];
+	ATF_REQUIRE(ipc_init(&c->smtp, sv_par[0]) == 0);
+	ATF_REQUIRE(ipc_init(&c->control, sv_lka[0]) == 0);
+}
+
+/* A descriptor on a message control does not expect is fatal there too
+ * (it used to be kept open and the message accepted). */
+ATF_TC_WITHOUT_HEAD(control_stray_descriptor_is_fatal);
+ATF_TC_BODY(control_stray_descriptor_is_fatal, tc)
+{
+	struct child	c;
+	struct msg_out	mo;
+	siginfo_t	si;
+	int		fd, i;
+
+	control_child_start(&c);
+	ATF_REQUIRE((fd = open("/dev/null", O_RDONLY)) != -1);
+	m_init(&mo);
+	m_add_u32(&mo, PROC_PAUSE_MDA);
+	chan_send(&c.smtp, IMSG_CTL_PAUSE, 0, fd, m_data(&mo), m_len(&mo));
+	/* Do not wait for ever for a child that takes the message. */
+	for (i = 0; i < 100; i++) {
+		memset(&si, 0, sizeof(si));
+		ATF_REQUIRE(waitid(P_PID, c.pid, &si, WEXITED | WNOHANG |
+		    WNOWAIT) == 0);
+		if (si.si_pid == c.pid)
+			break;
+		usleep(100000);
+	}
+	if (i == 100) {
+		child_stop(&c);
+		atf_tc_fail("control accepted a descriptor with "
+		    "IMSG_CTL_PAUSE");
+	}
+	child_dies_with(&c, "control: IMSG_CTL_PAUSE from parent: "
+	    "unexpected descriptor");
+}
+
 ATF_TC_WITHOUT_HEAD(bad_header_is_fatal);
 ATF_TC_BODY(bad_header_is_fatal, tc)
 {
@@ -447,6 +529,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, peer_without_handler_is_fatal);
 	ATF_TP_ADD_TC(tp, bad_generic_payload_is_fatal);
 	ATF_TP_ADD_TC(tp, stray_descriptor_is_fatal);
+	ATF_TP_ADD_TC(tp, control_stray_descriptor_is_fatal);
 	ATF_TP_ADD_TC(tp, bad_header_is_fatal);
 	ATF_TP_ADD_TC(tp, peer_eof_is_fatal);
 	ATF_TP_ADD_TC(tp, stats_answer);

@@ -89,6 +89,7 @@ static void	control_dispatch_smtp(struct ipc_msg *);
 static void	control_dispatch_mta(struct ipc_msg *);
 static void	control_dispatch_mda(struct ipc_msg *);
 static void	control_dispatch_child(enum proc_id, struct ipc_msg *);
+static void	control_no_fd(enum proc_id, struct ipc_msg *);
 static void	control_accept(int, short, void *);
 static void	control_accept_resume(int, short, void *);
 static void	control_refuse(int, const char *);
@@ -209,6 +210,7 @@ control_dispatch_parent(struct ipc_msg *msg)
 	struct msg_in	in;
 	uint32_t	mask;
 
+	control_no_fd(PROC_PARENT, msg);
 	switch (msg->hdr.type) {
 	case IMSG_CTL_PAUSE:
 		if (msg->hdr.peerid != 0)
@@ -227,10 +229,22 @@ control_dispatch_parent(struct ipc_msg *msg)
 	proc_bad_msg(PROC_PARENT, msg, "unexpected message");
 }
 
+/* No message of another process to control carries a descriptor. */
+static void
+control_no_fd(enum proc_id peer, struct ipc_msg *msg)
+{
+	if (msg->fd == -1)
+		return;
+	(void)close(msg->fd);
+	msg->fd = -1;
+	proc_bad_msg(peer, msg, "unexpected descriptor");
+}
+
 /* The other processes only answer control's own requests. */
 static void
 control_dispatch_child(enum proc_id peer, struct ipc_msg *msg)
 {
+	control_no_fd(peer, msg);
 	if (msg->hdr.type != IMSG_CTL_STATS)
 		proc_bad_msg(peer, msg, "unexpected message");
 	control_stats_answer(peer, msg);

@@ -188,6 +188,12 @@ proc_control_fd(void)
 	return proc_ctlfd;
 }
 
+void
+proc_set_control_fd(int fd)
+{
+	proc_ctlfd = fd;
+}
+
 const struct smtpd_config *
 proc_config(void)
 {
@@ -697,7 +703,7 @@ proc_child_main(const char *role, int foreground, int verbose,
 			proc_chan_open(peer, PROC_FD_BASE + peer);
 	}
 	if (me == PROC_CONTROL)
-		proc_ctlfd = PROC_FD_CONTROL_SOCK;
+		proc_set_control_fd(PROC_FD_CONTROL_SOCK);
 
 	proc_role->ro_init();
 	log_debug("proc_child_main: started");
