@@ -275,7 +275,12 @@ struct action {
 	time_t			 a_ttl;		/* 0: queue ttl */
 
 	/* relay options */
-	char			*a_host_url;	/* relay host URL as written */
+	/* "host": a table of relay URLs (a string is a one-entry anonymous
+	 * table).  When that table is anonymous with a single entry, the
+	 * URL is also kept as a_host_url and parsed in a_host, so the
+	 * common smarthost needs no lookup; otherwise both are unset. */
+	struct table		*a_host_table;
+	char			*a_host_url;
 	struct relay_host	 a_host;	/* parsed a_host_url */
 	char			*a_backup_mx;
 	struct table		*a_domain;	/* per-domain relay URLs */

@@ -128,6 +128,7 @@ static const char rich_conf[] =
     "table creds { label = \"user:CREDPASSWORD\" }\n"
     "table doms { example.org, example.net }\n"
     "table aliases file:/etc/aliases\n"
+    "table relays { \"smtp://a.example.org\", \"smtp://b.example.org\" }\n"
     "pki mx.example.org cert \"cert.pem\" key \"key.pem\"\n"
     "ca trusted cert \"cert.pem\"\n"
     "proc p \"/bin/cat\" user nobody\n"
@@ -143,6 +144,9 @@ static const char rich_conf[] =
     "action \"local\" maildir \"~/Mail\" alias <aliases> wrapper w\n"
     "action \"out\" relay host \"smtp+tls://label@mx.example.org:587\" "
     "auth <creds> srs pki mx.example.org ca trusted filter ch\n"
+    "action \"multi\" relay host <relays>\n"
+    "action \"list\" relay host { \"smtp://c.example.org\", "
+    "\"smtps://d.example.org\" }\n"
     "match from any for domain <doms> action \"local\"\n"
     "match from auth for any !tls action \"out\"\n"
     "match from any for any reject\n";
@@ -235,6 +239,43 @@ ATF_TC_BODY(full_roundtrip, tc)
 	config_free(conf);
 }
 
+/* Relay host tables go to the roles that relay or look them up. */
+static void
+check_relay_hosts(const struct smtpd_config *copy, int role)
+{
+	struct action	*a;
+	int		 want = role == PROC_MTA || role == PROC_LKA ||
+			    role == PROC_PARENT;
+
+	if ((a = config_action_find(copy, "multi")) == NULL) {
+		ATF_CHECK_MSG(role != PROC_MTA && role != PROC_LKA &&
+		    role != PROC_MDA && role != PROC_PARENT,
+		    "role %d: no action", role);
+		return;
+	}
+	ATF_CHECK_EQ_MSG(a->a_host_table != NULL, want,
+	    "role %d: host table", role);
+	if (want && a->a_host_table != NULL)
+		ATF_CHECK(a->a_host_table == config_table_find(copy,
+		    "relays"));
+	a = config_action_find(copy, "list");
+	ATF_REQUIRE(a != NULL);
+	ATF_CHECK_EQ_MSG(a->a_host_table != NULL, want,
+	    "role %d: inline host table", role);
+	if (want && a->a_host_table != NULL)
+		ATF_CHECK_EQ(a->a_host_table->t_nentries,
+		    role == PROC_MTA ? 0 : 2);
+	a = config_action_find(copy, "out");
+	ATF_REQUIRE(a != NULL);
+	ATF_CHECK_EQ_MSG(a->a_host_url != NULL, want,
+	    "role %d: host url", role);
+	if (want && a->a_host_url != NULL) {
+		ATF_CHECK_EQ(a->a_host.rh_proto, RELAY_SMTP_TLS);
+		ATF_CHECK_STREQ(a->a_host.rh_label, "label");
+		ATF_CHECK_EQ(a->a_host.rh_port, 587);
+	}
+}
+
 ATF_TC_WITHOUT_HEAD(roles_get_their_part);
 ATF_TC_BODY(roles_get_their_part, tc)
 {
@@ -277,6 +318,7 @@ ATF_TC_BODY(roles_get_their_part, tc)
 		    role == PROC_SMTP || role == PROC_MTA ||
 		    role == PROC_CA || role == PROC_PARENT,
 		    "role %d: certificates", role);
+		check_relay_hosts(copy, role);
 		switch (role) {
 		case PROC_SMTP:
 			ATF_CHECK(!TAILQ_EMPTY(&copy->sc_listeners));

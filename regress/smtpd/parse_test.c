@@ -305,6 +305,55 @@ ATF_TC_BODY(values, tc)
 	ATF_CHECK(!config_is_keyword("frobnicate"));
 }
 
+/* relay host: one string, an inline list, a named table. */
+ATF_TC_WITHOUT_HEAD(relay_hosts);
+ATF_TC_BODY(relay_hosts, tc)
+{
+	struct smtpd_config	*c;
+	struct action		*a;
+	struct table		*t;
+	char			*errs;
+
+	c = parse_text("table r { \"smtp://a.example.org\" }\n"
+	    "action one relay host \"smtps://mx.example.org:465\"\n"
+	    "action list relay host { \"smtp://a.example.org\", "
+	    "\"lmtp://b.example.org:24\" }\n"
+	    "action named relay host <r>\n"
+	    "match for any action one\n", NULL, &errs);
+	ATF_REQUIRE_MSG(c != NULL, "%s", errs);
+	ATF_CHECK_STREQ(errs, "");
+
+	a = config_action_find(c, "one");
+	ATF_REQUIRE(a != NULL);
+	t = a->a_host_table;
+	ATF_REQUIRE(t != NULL);
+	ATF_CHECK(t->t_flags & T_ANON);
+	ATF_CHECK(t->t_flags & T_STRING);
+	ATF_CHECK_EQ(t->t_nentries, 1);
+	ATF_CHECK_STREQ(a->a_host_url, "smtps://mx.example.org:465");
+	ATF_CHECK_EQ(a->a_host.rh_proto, RELAY_SMTPS);
+	ATF_CHECK_STREQ(a->a_host.rh_host, "mx.example.org");
+	ATF_CHECK_EQ(a->a_host.rh_port, 465);
+
+	a = config_action_find(c, "list");
+	ATF_REQUIRE(a != NULL);
+	t = a->a_host_table;
+	ATF_REQUIRE(t != NULL);
+	ATF_CHECK(t->t_flags & T_ANON);
+	ATF_CHECK(t->t_flags & T_LIST);
+	ATF_CHECK_EQ(t->t_nentries, 2);
+	/* several URLs: no single one to cache */
+	ATF_CHECK(a->a_host_url == NULL);
+	ATF_CHECK(a->a_host.rh_host == NULL);
+
+	a = config_action_find(c, "named");
+	ATF_REQUIRE(a != NULL);
+	ATF_CHECK(a->a_host_table == config_table_find(c, "r"));
+	ATF_CHECK(a->a_host_url == NULL);
+	free(errs);
+	config_free(c);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, defaults);
@@ -312,5 +361,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, opts);
 	ATF_TP_ADD_TC(tp, error_limit);
 	ATF_TP_ADD_TC(tp, values);
+	ATF_TP_ADD_TC(tp, relay_hosts);
 	return atf_no_error();
 }

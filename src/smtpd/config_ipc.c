@@ -16,22 +16,27 @@
  *	control		globals
  *	lka		globals + srs keys, tables with their inline entries,
  *			pki/ca names (no PEM), procs, filters, listeners,
- *			mda wrappers, actions, matches
+ *			mda wrappers, actions with relay hosts, matches
  *	ca		globals, pki with certificates and private keys
  *	queue		globals + queue encryption key
  *	scheduler	globals
  *	smtp		globals, table names, pki and ca with certificates
  *			(no keys), procs, filters, listeners
  *	mta		globals, table names, pki and ca with certificates
- *			(no keys), procs, filters, wrappers, actions, mta
- *			limits
+ *			(no keys), procs, filters, wrappers, actions with
+ *			relay hosts, mta limits
  *	mda		globals, table names, pki/ca names, procs, filters,
- *			wrappers, actions
+ *			wrappers, actions without relay hosts
  *
  * Private keys go to ca only, the srs keys to lka only, the queue key to
  * queue only; inline table entries (which may hold credentials) to lka.
  * "Table names" are table headers (name, backend, path) without entries,
  * sent so that references from listeners and actions resolve.
+ *
+ * "Relay hosts" are an action's host table reference and, when that is
+ * a single URL, the URL itself.  The mta relays with them; a host table
+ * of several URLs (or a named one) is looked up through lka, which holds
+ * the entries.  Roles without relay hosts get the action with no host.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -60,19 +65,21 @@
 #define P_ACTIONS	0x0200	/* mda wrappers and actions */
 #define P_MATCHES	0x0400
 #define P_MTA_LIMITS	0x0800
+#define P_RELAY_HOSTS	0x1000	/* action host tables and URLs */
 #define P_REFS		(P_TABLES | P_PKI | P_FILTERS)
-#define P_ALL		0x0fff
+#define P_ALL		0x1fff
 
 static const uint32_t role_parts[PROC_COUNT] = {
 	[PROC_PARENT] = P_ALL,
 	[PROC_CONTROL] = 0,
 	[PROC_LKA] = P_SRS_KEY | P_REFS | P_ENTRIES | P_LISTENERS |
-	    P_ACTIONS | P_MATCHES,
+	    P_ACTIONS | P_RELAY_HOSTS | P_MATCHES,
 	[PROC_CA] = P_PKI | P_CERTS | P_KEYS,
 	[PROC_QUEUE] = P_QUEUE_KEY,
 	[PROC_SCHEDULER] = 0,
 	[PROC_SMTP] = P_REFS | P_CERTS | P_LISTENERS,
-	[PROC_MTA] = P_REFS | P_CERTS | P_ACTIONS | P_MTA_LIMITS,
+	[PROC_MTA] = P_REFS | P_CERTS | P_ACTIONS | P_RELAY_HOSTS |
+	    P_MTA_LIMITS,
 	[PROC_MDA] = P_REFS | P_ACTIONS,
 };
 
@@ -426,7 +433,9 @@ ser_actions(struct ser *s)
 	const struct smtpd_config	*c = s->conf;
 	const struct mda_wrapper	*w;
 	const struct action		*a;
+	int				 hosts;
 
+	hosts = (s->parts & P_RELAY_HOSTS) != 0;
 	TAILQ_FOREACH(w, &c->sc_mda_wrappers, w_entry) {
 		m_init(s->mo);
 		m_add_string(s->mo, w->w_name);
@@ -445,7 +454,9 @@ ser_actions(struct ser *s)
 		m_add_string(s->mo, a->a_user);
 		m_add_string(s->mo, a->a_wrapper);
 		m_add_i64(s->mo, (int64_t)a->a_ttl);
-		m_add_string(s->mo, a->a_host_url);
+		m_add_u32(s->mo, hosts ? table_index(c, a->a_host_table) :
+		    NOREF);
+		m_add_string(s->mo, hosts ? a->a_host_url : NULL);
 		m_add_string(s->mo, a->a_backup_mx);
 		m_add_u32(s->mo, table_index(c, a->a_domain));
 		m_add_string(s->mo, a->a_helo);
@@ -1129,8 +1140,8 @@ de_action(struct config_builder *cb, struct msg_in *mi)
 	struct action	*a;
 	const char	*name, *arg, *user, *wrapper, *host, *bmx, *helo;
 	const char	*mfrom, *ciphers, *protocols, *errstr;
-	uint32_t	 flags, ial, ivi, iub, idom, ihs, iauth, isrc, ipki;
-	uint32_t	 ica, ifil;
+	uint32_t	 flags, ial, ivi, iub, ihost, idom, ihs, iauth, isrc;
+	uint32_t	 ipki, ica, ifil;
 	uint8_t		 type;
 	int64_t		 ttl;
 	int		 line;
@@ -1145,6 +1156,7 @@ de_action(struct config_builder *cb, struct msg_in *mi)
 	m_get_nstring(mi, &user);
 	m_get_nstring(mi, &wrapper);
 	m_get_i64(mi, &ttl);
+	m_get_u32(mi, &ihost);
 	m_get_nstring(mi, &host);
 	m_get_nstring(mi, &bmx);
 	m_get_u32(mi, &idom);
@@ -1188,6 +1200,7 @@ de_action(struct config_builder *cb, struct msg_in *mi)
 	    NULL)
 		goto fail;
 	if (TABLE_REF(cb, ial, &a->a_alias) == -1 ||
+	    TABLE_REF(cb, ihost, &a->a_host_table) == -1 ||
 	    TABLE_REF(cb, ivi, &a->a_virtual) == -1 ||
 	    TABLE_REF(cb, iub, &a->a_userbase) == -1 ||
 	    TABLE_REF(cb, idom, &a->a_domain) == -1 ||
@@ -1200,6 +1213,10 @@ de_action(struct config_builder *cb, struct msg_in *mi)
 	    (void **)&a->a_ca) == -1 ||
 	    get_ref(ifil, (void **)cb->cb_filterv, cb->cb_nfilters,
 	    (void **)&a->a_filter) == -1)
+		goto fail;
+	/* a cached URL comes with its table, and only relays have hosts */
+	if ((host != NULL && a->a_host_table == NULL) ||
+	    (a->a_host_table != NULL && a->a_type != ACTION_RELAY))
 		goto fail;
 	TAILQ_INSERT_TAIL(&cb->cb_conf->sc_actions, a, a_entry);
 	return vec_push((void ***)&cb->cb_actionv, &cb->cb_nactions, a);

@@ -514,7 +514,7 @@ print_action(FILE *fp, const struct action *a)
 		fputs(" wrapper ", fp);
 		print_name(fp, a->a_wrapper);
 	}
-	print_opt_str(fp, "host", a->a_host_url);
+	print_opt_table(fp, "host", a->a_host_table);
 	if (a->a_flags & A_BACKUP) {
 		fputs(" backup", fp);
 		print_opt_str(fp, "mx", a->a_backup_mx);

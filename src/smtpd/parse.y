@@ -208,7 +208,7 @@ static void	 action_table(struct table **, struct table *, const char *,
 		    int);
 static void	 action_flag(uint32_t, const char *);
 static void	 action_ttl(const char *);
-static void	 action_host(const char *);
+static void	 action_host(struct table *);
 static void	 action_backup(const char *);
 static void	 action_domain(struct table *);
 static void	 action_pki(const char *);
@@ -706,7 +706,7 @@ action_opt	: USER str		{
 		}
 		| BACKUP		{ action_backup(NULL); }
 		| BACKUP MX str		{ action_backup($3); }
-		| HOST str		{ action_host($2); }
+		| HOST tables		{ action_host($2); }
 		| DOMAIN tables		{ action_domain($2); }
 		| TLS			{ action_flag(A_TLS, "tls"); }
 		| TLS NO_VERIFY		{
@@ -2841,15 +2841,41 @@ action_ttl(const char *s)
 	ps.action->a_ttl = t;
 }
 
+/* Every entry of an inline host table must be a relay URL.  Tables
+ * read from elsewhere (files, databases, procs) are checked when the
+ * mta uses them. */
+static int
+action_host_check(const struct table *t)
+{
+	const struct table_entry	*te;
+	struct relay_host		 rh;
+	const char			*errstr;
+	int				 ok = 1;
+
+	if (t->t_flags & T_MAP) {
+		perr("relay host table must be a list of URLs, not a mapping");
+		return 0;
+	}
+	TAILQ_FOREACH(te, &t->t_entries, te_entry) {
+		if (config_relay_url_parse(te->te_key, &rh, &errstr) == -1) {
+			perr("invalid relay host \"%s\": %s", te->te_key,
+			    errstr);
+			ok = 0;
+		}
+		config_relay_host_clear(&rh);
+	}
+	return ok;
+}
+
 static void
-action_host(const char *url)
+action_host(struct table *t)
 {
 	struct action	*a = ps.action;
-	const char	*errstr;
+	const char	*errstr, *url;
 
 	if (!action_opt_ok("host", 1))
 		return;
-	if (a->a_host_url != NULL || a->a_domain != NULL) {
+	if (a->a_host_table != NULL || a->a_domain != NULL) {
 		perr("host mapping already specified for this dispatcher");
 		return;
 	}
@@ -2857,6 +2883,12 @@ action_host(const char *url)
 		perr("backup and host are mutually exclusive");
 		return;
 	}
+	/* set even when invalid: later options are checked against it */
+	if ((a->a_host_table = t) == NULL || !action_host_check(t))
+		return;
+	if ((t->t_flags & T_ANON) == 0 || t->t_nentries != 1)
+		return;
+	url = TAILQ_FIRST(&t->t_entries)->te_key;
 	if (config_relay_url_parse(url, &a->a_host, &errstr) == -1) {
 		perr("invalid relay host \"%s\": %s", url, errstr);
 		return;
@@ -2875,7 +2907,7 @@ action_backup(const char *mx)
 		perr("backup already specified for this dispatcher");
 		return;
 	}
-	if (a->a_host_url != NULL) {
+	if (a->a_host_table != NULL) {
 		perr("backup and host are mutually exclusive");
 		return;
 	}
@@ -2898,7 +2930,7 @@ action_domain(struct table *t)
 
 	if (!action_opt_ok("domain", 1))
 		return;
-	if (a->a_host_url != NULL || a->a_domain != NULL) {
+	if (a->a_host_table != NULL || a->a_domain != NULL) {
 		perr("host mapping already specified for this dispatcher");
 		return;
 	}
@@ -2954,7 +2986,7 @@ action_end(void)
 
 	if (a == NULL)
 		return;
-	if (a->a_auth != NULL && a->a_host_url == NULL)
+	if (a->a_auth != NULL && a->a_host_table == NULL)
 		perr_at(ps.stmt_line, "auth may not be specified without host "
 		    "on a dispatcher");
 	if (a->a_name == NULL || action_dup)
