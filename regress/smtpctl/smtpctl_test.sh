@@ -18,9 +18,15 @@ ctl_start()
 	POSTERN_SOCK=$CTL_SOCKDIR/ctl.sock
 	postern_default_conf | postern_conf
 	postern_start "$@"
-	CTL=$POSTERN_BIN/smtpctl
-	CTLCLIENT=$(atf_config_get top)/regress/smtpctl/ctlclient.py
-	TOP=$(atf_config_get top)
+	# nobody runs smtpctl and the client, which reads two headers:
+	# copies in a directory nobody can reach, wherever the checkout is.
+	postern_public_copy "$CTL_SOCKDIR" "$POSTERN_BIN/smtpctl" \
+	    regress/smtpctl/ctlclient.py
+	postern_public_copy "$CTL_SOCKDIR/include" include/imsg_types.h \
+	    include/control.h
+	CTL=$CTL_SOCKDIR/smtpctl
+	CTLCLIENT=$CTL_SOCKDIR/ctlclient.py
+	TOP=$CTL_SOCKDIR
 }
 
 ctl_cleanup()

@@ -483,9 +483,10 @@ not_root_body()
 	postern_setup
 	chmod 755 "$POSTERN_DIR"
 	chmod 644 "$POSTERN_CONF"
+	postern_public_copy "$POSTERN_DIR/bin" "$POSTERN_BIN/smtpd"
 	atf_check -s exit:1 -e match:"need root privileges" \
 	    su nobody -s /bin/sh -c \
-	    "ASAN_OPTIONS=$ASAN_OPTIONS $POSTERN_BIN/smtpd -d -f $POSTERN_CONF"
+	    "ASAN_OPTIONS=$ASAN_OPTIONS $POSTERN_DIR/bin/smtpd -d -f $POSTERN_CONF"
 	[ ! -e "$POSTERN_SPOOL" ] || atf_fail "spool created by non-root"
 	[ ! -e "$POSTERN_SOCK" ] || atf_fail "socket created by non-root"
 }
