@@ -394,6 +394,40 @@ second_daemon_cleanup()
 	postern_cleanup
 }
 
+atf_test_case same_pidfile cleanup
+same_pidfile_head()
+{
+	atf_set descr "a second daemon with another socket and spool but" \
+	    "the same pid file refuses to start and leaves it alone"
+	atf_set require.user root
+	atf_set timeout 120
+}
+same_pidfile_body()
+{
+	subr
+	postern_setup
+	postern_start
+	mkdir second
+	sed -e "s|$POSTERN_SPOOL|$POSTERN_DIR/second/spool|" \
+	    -e "s|$POSTERN_SOCK|$POSTERN_DIR/second/ctl.sock|" \
+	    "$POSTERN_CONF" >second/smtpd.conf
+	atf_check -s exit:1 -o empty \
+	    -e match:"another smtpd \\(pid $POSTERN_PID\\) holds" \
+	    "$POSTERN_BIN/smtpd" -d -f second/smtpd.conf
+	[ "$(cat "$POSTERN_PIDFILE")" = "$POSTERN_PID" ] ||
+	    postern_fail "first daemon's pid file changed or removed"
+	[ ! -e second/ctl.sock ] || postern_fail "second socket created"
+	[ ! -e second/spool ] || postern_fail "second spool created"
+	postern_alive "$POSTERN_PID" || postern_fail "first daemon died"
+	postern_stop
+	[ ! -e "$POSTERN_PIDFILE" ] || postern_fail "pid file left behind"
+}
+same_pidfile_cleanup()
+{
+	subr
+	postern_cleanup
+}
+
 atf_test_case stale_socket cleanup
 stale_socket_head()
 {
@@ -611,6 +645,7 @@ atf_init_test_cases()
 	atf_add_test_case sighup
 	atf_add_test_case early_signal
 	atf_add_test_case second_daemon
+	atf_add_test_case same_pidfile
 	atf_add_test_case stale_socket
 	atf_add_test_case spool
 	atf_add_test_case not_root

@@ -12,6 +12,7 @@
  * that role (proc_child_main).
  */
 #include <sys/types.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -348,19 +349,46 @@ smtpd_control_bind(const char *path)
 	return s;
 }
 
-static void
-smtpd_write_pidfile(const char *path)
+/*
+ * Take the pid file before creating anything else: an exclusive flock(2)
+ * held for the daemon's life, so that a second daemon configured with
+ * the same pid file (but another socket or spool) refuses to start
+ * instead of overwriting it, and later deleting it.  The lock survives
+ * daemon(3): the child keeps the same open file description.
+ */
+static int
+smtpd_lock_pidfile(const char *path)
 {
 	char	buf[32];
-	int	fd, n;
+	ssize_t	n;
+	int	fd;
 
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
-	    O_CLOEXEC, 0644)) == -1)
-		fatal("smtpd_write_pidfile: %s", path);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    0644)) == -1)
+		fatal("smtpd_lock_pidfile: %s", path);
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK)
+			fatal("smtpd_lock_pidfile: flock %s", path);
+		n = read(fd, buf, sizeof(buf) - 1);
+		buf[n > 0 ? n : 0] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		fatalx("smtpd_lock_pidfile: another smtpd%s%s%s holds %s",
+		    buf[0] != '\0' ? " (pid " : "", buf,
+		    buf[0] != '\0' ? ")" : "", path);
+	}
 	smtpd_pidfile_made = 1;
+	return fd;
+}
+
+static void
+smtpd_write_pidfile(int fd, const char *path)
+{
+	char	buf[32];
+	int	n;
+
 	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
-	if (n < 0 || (size_t)n >= sizeof(buf) || write(fd, buf, n) != n ||
-	    close(fd) == -1)
+	if (n < 0 || (size_t)n >= sizeof(buf) || ftruncate(fd, 0) == -1 ||
+	    pwrite(fd, buf, n, 0) != n)
 		fatal("smtpd_write_pidfile: %s", path);
 }
 
@@ -537,7 +565,7 @@ main(int argc, char *argv[])
 	unsigned int		 trace = 0, bits;
 	uint32_t		 paused = 0, bit;
 	int			 ch, dflag = 0, Fflag = 0, nflag = 0;
-	int			 verbose = 0, control_fd;
+	int			 verbose = 0, control_fd, pid_fd;
 
 	setproctitle_init(argc, argv, environ);
 	log_init(1, 0);
@@ -645,6 +673,7 @@ main(int argc, char *argv[])
 	smtpd_check_users();
 	if (atexit(smtpd_cleanup) != 0)
 		fatalx("main: atexit");
+	pid_fd = smtpd_lock_pidfile(smtpd_pidfile);
 	control_fd = smtpd_control_bind(smtpd_control_path);
 	smtpd_spool_setup(smtpd_queue_path);
 
@@ -655,7 +684,7 @@ main(int argc, char *argv[])
 	}
 	if (!dflag)
 		log_init(0, verbose);
-	smtpd_write_pidfile(smtpd_pidfile);
+	smtpd_write_pidfile(pid_fd, smtpd_pidfile);
 
 	log_info("main: %s starting", SMTPD_VERSION);
 	proc_config_install(conf);
