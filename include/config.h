@@ -261,6 +261,7 @@ struct relay_host {
 
 struct action {
 	TAILQ_ENTRY(action)	 a_entry;
+	RB_ENTRY(action)	 a_node;	/* sc_action_index */
 	char			*a_name;
 	enum action_type	 a_type;
 	uint32_t		 a_flags;
@@ -297,6 +298,7 @@ struct action {
 	int			 a_line;
 };
 TAILQ_HEAD(actions, action);
+RB_HEAD(action_index, action);
 
 /* ------------------------------------------------------------------ */
 /* Match rules */
@@ -437,6 +439,8 @@ struct smtpd_config {
 	struct filters		 sc_filters;
 	struct listeners	 sc_listeners;	/* socket listener included */
 	struct actions		 sc_actions;
+	/* Actions by name: every match line looks its action up. */
+	struct action_index	 sc_action_index;
 	struct matches		 sc_matches;
 
 	unsigned int		 sc_anon_next;	/* for "#N" names */
@@ -482,6 +486,8 @@ struct ca	*config_ca_find(const struct smtpd_config *, const char *);
 struct proc	*config_proc_find(const struct smtpd_config *, const char *);
 struct filter	*config_filter_find(const struct smtpd_config *, const char *);
 struct action	*config_action_find(const struct smtpd_config *, const char *);
+/* Make an action findable; fails (-1) if the name is taken. */
+int		 config_action_index(struct smtpd_config *, struct action *);
 struct mda_wrapper *config_wrapper_find(const struct smtpd_config *,
 	    const char *);
 struct table	*config_table_new(struct smtpd_config *, const char *name);

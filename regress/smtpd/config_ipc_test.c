@@ -436,10 +436,58 @@ ATF_TC_BODY(bad_streams, tc)
 	config_free(conf);
 }
 
+/* Two actions of one name are refused, as the parser refuses them. */
+ATF_TC_WITHOUT_HEAD(dup_action_refused);
+ATF_TC_BODY(dup_action_refused, tc)
+{
+	struct config_opts	 opts;
+	struct smtpd_config	*conf;
+	struct config_builder	 cb;
+	struct stream		 s;
+	uint8_t			*p;
+	size_t			 i, renamed = 0;
+
+	write_file("dup.conf", "action \"aa1\" mbox\naction \"aa2\" mbox\n"
+	    "match for local action \"aa2\"\n", 0644);
+	config_opts_init(&opts);
+	conf = config_parse("dup.conf", &opts);
+	config_opts_clear(&opts);
+	ATF_REQUIRE(conf != NULL);
+	ATF_CHECK(config_action_find(conf, "aa1") ==
+	    TAILQ_FIRST(&conf->sc_actions));
+	ATF_CHECK(config_action_find(conf, "aa2") ==
+	    TAILQ_LAST(&conf->sc_actions, actions));
+	ATF_CHECK(config_action_find(conf, "aa") == NULL);
+
+	memset(&s, 0, sizeof(s));
+	config_serialize(conf, PROC_PARENT, capture, &s);
+	config_builder_init(&cb);
+	ATF_CHECK_EQ(feed(&cb, s.msgs, s.n), 1);
+	config_builder_clear(&cb);
+
+	/* the second action renamed to the first one's name */
+	for (i = 0; i < s.n; i++) {
+		if (s.msgs[i].type != IMSG_CONF_ACTION)
+			continue;
+		p = memmem(s.msgs[i].data, s.msgs[i].len, "aa2", 3);
+		if (p != NULL) {
+			p[2] = '1';
+			renamed++;
+		}
+	}
+	ATF_REQUIRE_EQ(renamed, 1);
+	config_builder_init(&cb);
+	ATF_CHECK_EQ(feed(&cb, s.msgs, s.n), -1);
+	config_builder_clear(&cb);
+	stream_free(&s);
+	config_free(conf);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, full_roundtrip);
 	ATF_TP_ADD_TC(tp, roles_get_their_part);
 	ATF_TP_ADD_TC(tp, bad_streams);
+	ATF_TP_ADD_TC(tp, dup_action_refused);
 	return atf_no_error();
 }

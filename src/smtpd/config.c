@@ -41,6 +41,7 @@ config_new(void)
 	TAILQ_INIT(&conf->sc_filters);
 	TAILQ_INIT(&conf->sc_listeners);
 	TAILQ_INIT(&conf->sc_actions);
+	RB_INIT(&conf->sc_action_index);
 	TAILQ_INIT(&conf->sc_matches);
 	TAILQ_INIT(&conf->sc_mta_limits);
 	TAILQ_INIT(&conf->sc_mda_wrappers);
@@ -219,6 +220,8 @@ config_free(struct smtpd_config *conf)
 		TAILQ_REMOVE(&conf->sc_matches, m, m_entry);
 		config_match_free(m);
 	}
+	/* the index only points into the list: drop it, then the actions */
+	RB_INIT(&conf->sc_action_index);
 	while ((a = TAILQ_FIRST(&conf->sc_actions)) != NULL) {
 		TAILQ_REMOVE(&conf->sc_actions, a, a_entry);
 		config_action_free(a);
@@ -349,15 +352,29 @@ config_filter_find(const struct smtpd_config *conf, const char *name)
 	return NULL;
 }
 
+static int
+config_action_cmp(const struct action *a, const struct action *b)
+{
+	return strcmp(a->a_name, b->a_name);
+}
+
+RB_GENERATE_STATIC(action_index, action, a_node, config_action_cmp);
+
 struct action *
 config_action_find(const struct smtpd_config *conf, const char *name)
 {
-	struct action	*a;
+	struct action	key;
 
-	TAILQ_FOREACH(a, &conf->sc_actions, a_entry)
-		if (strcmp(a->a_name, name) == 0)
-			return a;
-	return NULL;
+	key.a_name = (char *)(uintptr_t)name;
+	return RB_FIND(action_index, (struct action_index *)(uintptr_t)
+	    &conf->sc_action_index, &key);
+}
+
+int
+config_action_index(struct smtpd_config *conf, struct action *a)
+{
+	return RB_INSERT(action_index, &conf->sc_action_index, a) == NULL ?
+	    0 : -1;
 }
 
 struct mda_wrapper *

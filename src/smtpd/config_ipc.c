@@ -1218,6 +1218,9 @@ de_action(struct config_builder *cb, struct msg_in *mi)
 	if ((host != NULL && a->a_host_table == NULL) ||
 	    (a->a_host_table != NULL && a->a_type != ACTION_RELAY))
 		goto fail;
+	/* names are unique, as in the parser */
+	if (config_action_index(cb->cb_conf, a) == -1)
+		goto fail;
 	TAILQ_INSERT_TAIL(&cb->cb_conf->sc_actions, a, a_entry);
 	return vec_push((void ***)&cb->cb_actionv, &cb->cb_nactions, a);
 fail:

@@ -2989,7 +2989,8 @@ action_end(void)
 	if (a->a_auth != NULL && a->a_host_table == NULL)
 		perr_at(ps.stmt_line, "auth may not be specified without host "
 		    "on a dispatcher");
-	if (a->a_name == NULL || action_dup)
+	if (a->a_name == NULL || action_dup ||
+	    config_action_index(ps.conf, a) == -1)
 		config_action_free(a);
 	else
 		TAILQ_INSERT_TAIL(&ps.conf->sc_actions, a, a_entry);
