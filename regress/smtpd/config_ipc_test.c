@@ -483,11 +483,49 @@ ATF_TC_BODY(dup_action_refused, tc)
 	config_free(conf);
 }
 
+/* Many objects referred to out of order: every reference keeps its
+ * target through the serializer's position maps. */
+ATF_TC_WITHOUT_HEAD(many_refs);
+ATF_TC_BODY(many_refs, tc)
+{
+	struct config_opts	 opts;
+	struct smtpd_config	*conf, *copy;
+	struct stream		 s;
+	FILE			*fp;
+	char			*a, *b;
+	int			 i, n = 600;
+
+	ATF_REQUIRE((fp = fopen("many.conf", "w")) != NULL);
+	for (i = 0; i < n; i++)
+		fprintf(fp, "table t%d { d%d.example }\n", i, i);
+	for (i = 0; i < n; i++)
+		fprintf(fp, "action a%d relay host { \"smtp://mx%d.example\", "
+		    "\"smtp://mx.example\" } src <t%d>\n", i, i, (i * 7) % n);
+	for (i = 0; i < n; i++)
+		fprintf(fp, "match from any for domain <t%d> action a%d\n",
+		    (i * 13) % n, (i * 11) % n);
+	fclose(fp);
+	config_opts_init(&opts);
+	conf = config_parse("many.conf", &opts);
+	config_opts_clear(&opts);
+	ATF_REQUIRE(conf != NULL);
+	copy = roundtrip(conf, PROC_PARENT, &s);
+	a = print_to_string(conf);
+	b = print_to_string(copy);
+	ATF_CHECK_STREQ(a, b);
+	free(a);
+	free(b);
+	stream_free(&s);
+	config_free(copy);
+	config_free(conf);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, full_roundtrip);
 	ATF_TP_ADD_TC(tp, roles_get_their_part);
 	ATF_TP_ADD_TC(tp, bad_streams);
 	ATF_TP_ADD_TC(tp, dup_action_refused);
+	ATF_TP_ADD_TC(tp, many_refs);
 	return atf_no_error();
 }

@@ -103,8 +103,34 @@ enum conf_stage {
 /* ------------------------------------------------------------------ */
 /* Sending */
 
+/* Where each object sits in its list, sorted by address: a large config
+ * has thousands of tables and actions, each referred to many times, and
+ * walking the list for every reference made sending it quadratic. */
+struct ref_pos {
+	const void	*rp_ptr;
+	uint32_t	 rp_pos;
+};
+
+struct ref_map {
+	struct ref_pos	*rm_v;		/* NULL: not built, walk the list */
+	size_t		 rm_n;
+	size_t		 rm_cap;
+	int		 rm_failed;
+};
+
+enum ref_kind {
+	REF_TABLE = 0,
+	REF_PKI,
+	REF_CA,
+	REF_PROC,
+	REF_FILTER,
+	REF_ACTION,
+	REF_COUNT
+};
+
 struct ser {
 	const struct smtpd_config	*conf;
+	struct ref_map			 refs[REF_COUNT];
 	uint32_t			 parts;
 	config_emit_fn			 emit;
 	void				*arg;
@@ -126,31 +152,112 @@ ser_send(struct ser *s, uint32_t type, enum conf_stage st)
 	s->counts[st]++;
 }
 
-static uint32_t
-table_index(const struct smtpd_config *c, const struct table *t)
+static int
+ref_pos_cmp(const void *a, const void *b)
 {
-	const struct table	*x;
-	uint32_t		 i = 0;
+	uintptr_t	x = (uintptr_t)((const struct ref_pos *)a)->rp_ptr;
+	uintptr_t	y = (uintptr_t)((const struct ref_pos *)b)->rp_ptr;
 
-	if (t == NULL)
-		return NOREF;
-	TAILQ_FOREACH(x, &c->sc_tables, t_entry) {
-		if (x == t)
-			return i;
-		i++;
+	return x < y ? -1 : x > y;
+}
+
+static void
+ref_add(struct ref_map *rm, const void *p)
+{
+	struct ref_pos	*v;
+	size_t		 cap;
+
+	if (rm->rm_failed)
+		return;
+	if (rm->rm_n == rm->rm_cap) {
+		cap = rm->rm_cap == 0 ? 64 : rm->rm_cap * 2;
+		if ((v = reallocarray(rm->rm_v, cap, sizeof(*v))) == NULL) {
+			/* lookups fall back to walking the list */
+			free(rm->rm_v);
+			memset(rm, 0, sizeof(*rm));
+			rm->rm_failed = 1;
+			return;
+		}
+		rm->rm_v = v;
+		rm->rm_cap = cap;
 	}
-	return NOREF;
+	rm->rm_v[rm->rm_n].rp_ptr = p;
+	rm->rm_v[rm->rm_n].rp_pos = (uint32_t)rm->rm_n;
+	rm->rm_n++;
+}
+
+static void
+refs_build(struct ser *s)
+{
+	const struct smtpd_config	*c = s->conf;
+	const struct table		*t;
+	const struct pki		*p;
+	const struct ca			*ca;
+	const struct proc		*pr;
+	const struct filter		*f;
+	const struct action		*a;
+	int				 i;
+
+	TAILQ_FOREACH(t, &c->sc_tables, t_entry)
+		ref_add(&s->refs[REF_TABLE], t);
+	TAILQ_FOREACH(p, &c->sc_pkis, pki_entry)
+		ref_add(&s->refs[REF_PKI], p);
+	TAILQ_FOREACH(ca, &c->sc_cas, ca_entry)
+		ref_add(&s->refs[REF_CA], ca);
+	TAILQ_FOREACH(pr, &c->sc_procs, pr_entry)
+		ref_add(&s->refs[REF_PROC], pr);
+	TAILQ_FOREACH(f, &c->sc_filters, f_entry)
+		ref_add(&s->refs[REF_FILTER], f);
+	TAILQ_FOREACH(a, &c->sc_actions, a_entry)
+		ref_add(&s->refs[REF_ACTION], a);
+	for (i = 0; i < REF_COUNT; i++)
+		if (s->refs[i].rm_v != NULL)
+			qsort(s->refs[i].rm_v, s->refs[i].rm_n,
+			    sizeof(*s->refs[i].rm_v), ref_pos_cmp);
+}
+
+static void
+refs_free(struct ser *s)
+{
+	int	i;
+
+	for (i = 0; i < REF_COUNT; i++) {
+		free(s->refs[i].rm_v);
+		memset(&s->refs[i], 0, sizeof(s->refs[i]));
+	}
+}
+
+/* Answer (1) with p's position in its list, NOREF if NULL or absent;
+ * 0 without a map, and the caller walks the list. */
+static int
+ref_find(const struct ser *s, enum ref_kind kind, const void *p,
+    uint32_t *pos)
+{
+	const struct ref_map	*rm = &s->refs[kind];
+	struct ref_pos		 key, *r;
+
+	if (p == NULL) {
+		*pos = NOREF;
+		return 1;
+	}
+	if (rm->rm_v == NULL)
+		return 0;
+	key.rp_ptr = p;
+	r = bsearch(&key, rm->rm_v, rm->rm_n, sizeof(*rm->rm_v),
+	    ref_pos_cmp);
+	*pos = r != NULL ? r->rp_pos : NOREF;
+	return 1;
 }
 
 static uint32_t
-pki_index(const struct smtpd_config *c, const struct pki *p)
+table_index(const struct ser *s, const struct table *p)
 {
-	const struct pki	*x;
-	uint32_t		 i = 0;
+	const struct table	*x;
+	uint32_t	 i = 0;
 
-	if (p == NULL)
-		return NOREF;
-	TAILQ_FOREACH(x, &c->sc_pkis, pki_entry) {
+	if (ref_find(s, REF_TABLE, p, &i))
+		return i;
+	TAILQ_FOREACH(x, &s->conf->sc_tables, t_entry) {
 		if (x == p)
 			return i;
 		i++;
@@ -159,14 +266,30 @@ pki_index(const struct smtpd_config *c, const struct pki *p)
 }
 
 static uint32_t
-ca_index(const struct smtpd_config *c, const struct ca *p)
+pki_index(const struct ser *s, const struct pki *p)
+{
+	const struct pki	*x;
+	uint32_t	 i = 0;
+
+	if (ref_find(s, REF_PKI, p, &i))
+		return i;
+	TAILQ_FOREACH(x, &s->conf->sc_pkis, pki_entry) {
+		if (x == p)
+			return i;
+		i++;
+	}
+	return NOREF;
+}
+
+static uint32_t
+ca_index(const struct ser *s, const struct ca *p)
 {
 	const struct ca	*x;
 	uint32_t	 i = 0;
 
-	if (p == NULL)
-		return NOREF;
-	TAILQ_FOREACH(x, &c->sc_cas, ca_entry) {
+	if (ref_find(s, REF_CA, p, &i))
+		return i;
+	TAILQ_FOREACH(x, &s->conf->sc_cas, ca_entry) {
 		if (x == p)
 			return i;
 		i++;
@@ -175,14 +298,14 @@ ca_index(const struct smtpd_config *c, const struct ca *p)
 }
 
 static uint32_t
-proc_index(const struct smtpd_config *c, const struct proc *p)
+proc_index(const struct ser *s, const struct proc *p)
 {
 	const struct proc	*x;
-	uint32_t		 i = 0;
+	uint32_t	 i = 0;
 
-	if (p == NULL)
-		return NOREF;
-	TAILQ_FOREACH(x, &c->sc_procs, pr_entry) {
+	if (ref_find(s, REF_PROC, p, &i))
+		return i;
+	TAILQ_FOREACH(x, &s->conf->sc_procs, pr_entry) {
 		if (x == p)
 			return i;
 		i++;
@@ -191,15 +314,15 @@ proc_index(const struct smtpd_config *c, const struct proc *p)
 }
 
 static uint32_t
-filter_index(const struct smtpd_config *c, const struct filter *f)
+filter_index(const struct ser *s, const struct filter *p)
 {
 	const struct filter	*x;
-	uint32_t		 i = 0;
+	uint32_t	 i = 0;
 
-	if (f == NULL)
-		return NOREF;
-	TAILQ_FOREACH(x, &c->sc_filters, f_entry) {
-		if (x == f)
+	if (ref_find(s, REF_FILTER, p, &i))
+		return i;
+	TAILQ_FOREACH(x, &s->conf->sc_filters, f_entry) {
+		if (x == p)
 			return i;
 		i++;
 	}
@@ -207,15 +330,15 @@ filter_index(const struct smtpd_config *c, const struct filter *f)
 }
 
 static uint32_t
-action_index(const struct smtpd_config *c, const struct action *a)
+action_index(const struct ser *s, const struct action *p)
 {
 	const struct action	*x;
-	uint32_t		 i = 0;
+	uint32_t	 i = 0;
 
-	if (a == NULL)
-		return NOREF;
-	TAILQ_FOREACH(x, &c->sc_actions, a_entry) {
-		if (x == a)
+	if (ref_find(s, REF_ACTION, p, &i))
+		return i;
+	TAILQ_FOREACH(x, &s->conf->sc_actions, a_entry) {
+		if (x == p)
 			return i;
 		i++;
 	}
@@ -366,7 +489,7 @@ ser_filters(struct ser *s)
 		m_add_int(s->mo, f->f_line);
 		switch (f->f_type) {
 		case FILTER_PROC:
-			m_add_u32(s->mo, proc_index(c, f->f_proc));
+			m_add_u32(s->mo, proc_index(s, f->f_proc));
 			break;
 		case FILTER_PROC_EXEC:
 			add_proc_fields(s->mo, f->f_proc);
@@ -374,7 +497,7 @@ ser_filters(struct ser *s)
 		case FILTER_CHAIN:
 			m_add_u32(s->mo, (uint32_t)f->f_nchain);
 			for (i = 0; i < f->f_nchain; i++)
-				m_add_u32(s->mo, filter_index(c,
+				m_add_u32(s->mo, filter_index(s,
 				    f->f_chain[i]));
 			break;
 		case FILTER_BUILTIN:
@@ -385,7 +508,7 @@ ser_filters(struct ser *s)
 				m_add_u8(s->mo, (uint8_t)f->f_conds[i].fc_neg);
 				m_add_u8(s->mo,
 				    (uint8_t)f->f_conds[i].fc_regex);
-				m_add_u32(s->mo, table_index(c,
+				m_add_u32(s->mo, table_index(s,
 				    f->f_conds[i].fc_table));
 			}
 			m_add_u8(s->mo, (uint8_t)f->f_decision);
@@ -411,15 +534,15 @@ ser_listeners(struct ser *s)
 		m_add_u32(s->mo, l->l_port);
 		m_add_u32(s->mo, l->l_flags);
 		m_add_string(s->mo, l->l_hostname);
-		m_add_u32(s->mo, table_index(c, l->l_hostnames));
-		m_add_u32(s->mo, table_index(c, l->l_auth));
-		m_add_u32(s->mo, table_index(c, l->l_senders));
+		m_add_u32(s->mo, table_index(s, l->l_hostnames));
+		m_add_u32(s->mo, table_index(s, l->l_auth));
+		m_add_u32(s->mo, table_index(s, l->l_senders));
 		m_add_string(s->mo, l->l_tag);
 		m_add_u32(s->mo, (uint32_t)l->l_npki);
 		for (i = 0; i < l->l_npki; i++)
-			m_add_u32(s->mo, pki_index(c, l->l_pki[i]));
-		m_add_u32(s->mo, ca_index(c, l->l_ca));
-		m_add_u32(s->mo, filter_index(c, l->l_filter));
+			m_add_u32(s->mo, pki_index(s, l->l_pki[i]));
+		m_add_u32(s->mo, ca_index(s, l->l_ca));
+		m_add_u32(s->mo, filter_index(s, l->l_filter));
 		m_add_string(s->mo, l->l_ciphers);
 		m_add_string(s->mo, l->l_protocols);
 		m_add_int(s->mo, l->l_line);
@@ -448,27 +571,27 @@ ser_actions(struct ser *s)
 		m_add_u8(s->mo, (uint8_t)a->a_type);
 		m_add_u32(s->mo, a->a_flags);
 		m_add_string(s->mo, a->a_arg);
-		m_add_u32(s->mo, table_index(c, a->a_alias));
-		m_add_u32(s->mo, table_index(c, a->a_virtual));
-		m_add_u32(s->mo, table_index(c, a->a_userbase));
+		m_add_u32(s->mo, table_index(s, a->a_alias));
+		m_add_u32(s->mo, table_index(s, a->a_virtual));
+		m_add_u32(s->mo, table_index(s, a->a_userbase));
 		m_add_string(s->mo, a->a_user);
 		m_add_string(s->mo, a->a_wrapper);
 		m_add_i64(s->mo, (int64_t)a->a_ttl);
-		m_add_u32(s->mo, hosts ? table_index(c, a->a_host_table) :
+		m_add_u32(s->mo, hosts ? table_index(s, a->a_host_table) :
 		    NOREF);
 		m_add_string(s->mo, hosts ? a->a_host_url : NULL);
 		m_add_string(s->mo, a->a_backup_mx);
-		m_add_u32(s->mo, table_index(c, a->a_domain));
+		m_add_u32(s->mo, table_index(s, a->a_domain));
 		m_add_string(s->mo, a->a_helo);
-		m_add_u32(s->mo, table_index(c, a->a_helo_src));
-		m_add_u32(s->mo, table_index(c, a->a_auth));
-		m_add_u32(s->mo, table_index(c, a->a_src));
+		m_add_u32(s->mo, table_index(s, a->a_helo_src));
+		m_add_u32(s->mo, table_index(s, a->a_auth));
+		m_add_u32(s->mo, table_index(s, a->a_src));
 		m_add_string(s->mo, a->a_mail_from);
-		m_add_u32(s->mo, pki_index(c, a->a_pki));
-		m_add_u32(s->mo, ca_index(c, a->a_ca));
+		m_add_u32(s->mo, pki_index(s, a->a_pki));
+		m_add_u32(s->mo, ca_index(s, a->a_ca));
 		m_add_string(s->mo, a->a_ciphers);
 		m_add_string(s->mo, a->a_protocols);
-		m_add_u32(s->mo, filter_index(c, a->a_filter));
+		m_add_u32(s->mo, filter_index(s, a->a_filter));
 		m_add_int(s->mo, a->a_line);
 		ser_send(s, IMSG_CONF_ACTION, ST_ACTION);
 	}
@@ -480,7 +603,7 @@ add_cond(struct ser *s, const struct match_cond *mc)
 	m_add_u8(s->mo, (uint8_t)mc->mc_set);
 	m_add_u8(s->mo, (uint8_t)mc->mc_neg);
 	m_add_u8(s->mo, (uint8_t)mc->mc_regex);
-	m_add_u32(s->mo, table_index(s->conf, mc->mc_table));
+	m_add_u32(s->mo, table_index(s, mc->mc_table));
 }
 
 static void
@@ -497,7 +620,7 @@ ser_matches(struct ser *s)
 		add_cond(s, &m->m_for_cond);
 		for (i = 0; i < MOPT_COUNT; i++)
 			add_cond(s, &m->m_opts[i]);
-		m_add_u32(s->mo, action_index(s->conf, m->m_action));
+		m_add_u32(s->mo, action_index(s, m->m_action));
 		m_add_int(s->mo, m->m_line);
 		ser_send(s, IMSG_CONF_MATCH, ST_MATCH);
 	}
@@ -531,6 +654,7 @@ config_serialize(const struct smtpd_config *conf, enum proc_id to,
 	s.emit = emit;
 	s.arg = arg;
 	s.mo = &ser_mo;
+	refs_build(&s);
 
 	m_init(s.mo);
 	m_add_u32(s.mo, CONF_IPC_MAGIC);
@@ -559,6 +683,7 @@ config_serialize(const struct smtpd_config *conf, enum proc_id to,
 		m_add_u32(s.mo, s.counts[i]);
 	emit(arg, IMSG_CONF_END, s.mo);
 	explicit_bzero(&ser_mo, sizeof(ser_mo));
+	refs_free(&s);
 }
 
 /* ------------------------------------------------------------------ */
