@@ -97,6 +97,61 @@ valid_body()
 	[ "$n" -ge 5 ] || atf_fail "only $n valid configs found"
 }
 
+atf_test_case valid_hermetic
+valid_hermetic_head()
+{
+	atf_set descr "valid configs listen on no name that needs a resolver"
+}
+valid_hermetic_body()
+{
+	# A host name in valid/ makes that test depend on /etc/hosts or
+	# DNS (a minimal root has no "localhost"); listen_hostname covers
+	# names.  Addresses, "all", macros and interface names are fine.
+	bad=""
+	for f in $(find "$(confdir)/valid" -type f | sort); do
+		for w in $(sed -n \
+		    's/^[[:space:]]*listen[[:space:]]\{1,\}on[[:space:]]\{1,\}\([^[:space:]]*\).*/\1/p' \
+		    "$f" | tr -d '"'); do
+			case "$w" in
+			all|socket|\$*|*:*)
+				continue ;;
+			esac
+			expr "$w" : '[0-9.]*$' >/dev/null && continue
+			[ -e "/sys/class/net/$w" ] && continue
+			bad="$bad ${f##*/}:$w"
+		done
+	done
+	[ -z "$bad" ] || atf_fail "valid configs need a resolver:$bad"
+}
+
+atf_test_case listen_hostname
+listen_hostname_head()
+{
+	atf_set descr "listen on a host name: one listener per address it resolves to"
+}
+listen_hostname_body()
+{
+	bin=$(smtpd_bin)
+	getent ahosts localhost > addrs 2>/dev/null ||
+	    atf_skip "\"localhost\" does not resolve here (no /etc/hosts?): host name listeners not tested"
+	cat > h.conf <<'EOF'
+listen on localhost port 10033
+action "local" mbox
+match from any for local action "local"
+EOF
+	atf_check -e inline:"configuration OK\n" "$bin" -n -f h.conf
+	atf_check -o save:a "$bin" -nv -f h.conf
+	grep '^listen on ".*" port 10033$' a > got ||
+	    { cat a; atf_fail "no listener for localhost"; }
+	# every listener is on an address the resolver gave for the name
+	for addr in $(sed 's/^listen on "\(.*\)" port 10033$/\1/' got); do
+		awk '{ print $1 }' addrs | grep -qxF "$addr" ||
+		    { cat a addrs; atf_fail "$addr is not an address of localhost"; }
+	done
+	atf_check -o save:b "$bin" -nv -f a
+	atf_check cmp a b
+}
+
 atf_test_case sample
 sample_head()
 {
@@ -287,6 +342,8 @@ hostile_body()
 atf_init_test_cases()
 {
 	atf_add_test_case valid
+	atf_add_test_case valid_hermetic
+	atf_add_test_case listen_hostname
 	atf_add_test_case sample
 	atf_add_test_case broken
 	atf_add_test_case macros
