@@ -167,10 +167,14 @@ $(LIBSMTPD): $(SMTPD_LIBOBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/regress/%: $(OBJDIR)/regress/%.o $(LIBSMTPD) $(LIBPOSTERN)
+# Every atf-c program also gets regress/atf_lsan.c (sanitizer settings).
+ATF_SUPPORT =	$(OBJDIR)/regress/atf_lsan.o
+
+$(BUILD)/regress/%: $(OBJDIR)/regress/%.o $(ATF_SUPPORT) $(LIBSMTPD) \
+	    $(LIBPOSTERN)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $< $(LIBSMTPD) $(LIBPOSTERN) $(LDLIBS) \
-	    $(shell pkg-config --libs atf-c)
+	$(CC) $(LDFLAGS) -o $@ $< $(ATF_SUPPORT) $(LIBSMTPD) $(LIBPOSTERN) \
+	    $(LDLIBS) $(shell pkg-config --libs atf-c)
 
 $(BUILD)/regress/%: regress/%.sh
 	@mkdir -p $(@D)

@@ -21,23 +21,6 @@
 
 #include "ipc.h"
 
-/* ATF's own test-case list is never freed; LeakSanitizer must blame
- * only our code. */
-const char	*__lsan_default_suppressions(void);
-const char	*__lsan_default_options(void);
-
-const char *
-__lsan_default_suppressions(void)
-{
-	return "leak:libatf-c.so\n";
-}
-
-const char *
-__lsan_default_options(void)
-{
-	return "print_suppressions=0";
-}
-
 /* Hand-made payloads. */
 struct raw {
 	uint8_t	b[256];

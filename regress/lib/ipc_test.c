@@ -20,24 +20,6 @@
 
 #include "ipc.h"
 
-/* ATF's own test-case list is never freed; LeakSanitizer must blame
- * only our code. */
-const char	*__lsan_default_suppressions(void);
-
-const char *
-__lsan_default_suppressions(void)
-{
-	return "leak:libatf-c.so\n";
-}
-
-const char	*__lsan_default_options(void);
-
-const char *
-__lsan_default_options(void)
-{
-	return "print_suppressions=0";
-}
-
 /* A pair of connected channels. */
 static void
 chan_pair(struct ipc_chan *a, struct ipc_chan *b)

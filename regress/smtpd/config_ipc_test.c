@@ -18,24 +18,6 @@
 #include "imsg_types.h"
 #include "ipc.h"
 
-/* libatf-c never frees its test-case list; LeakSanitizer is to judge
- * the config code only. */
-const char	*__lsan_default_suppressions(void);
-
-const char *
-__lsan_default_suppressions(void)
-{
-	return "leak:libatf-c.so\n";
-}
-
-const char	*__lsan_default_options(void);
-
-const char *
-__lsan_default_options(void)
-{
-	return "print_suppressions=0";
-}
-
 struct captured {
 	uint32_t	 type;
 	uint8_t		*data;

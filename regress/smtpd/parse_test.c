@@ -15,24 +15,6 @@
 
 #include "config.h"
 
-/* libatf-c never frees its test-case list; LeakSanitizer is to judge
- * the config code only. */
-const char	*__lsan_default_suppressions(void);
-
-const char *
-__lsan_default_suppressions(void)
-{
-	return "leak:libatf-c.so\n";
-}
-
-const char	*__lsan_default_options(void);
-
-const char *
-__lsan_default_options(void)
-{
-	return "print_suppressions=0";
-}
-
 static void
 write_conf(const char *path, const char *text)
 {

@@ -30,22 +30,6 @@
 #include "proc_internal.h"
 #include "stat.h"
 
-const char	*__lsan_default_suppressions(void);
-const char	*__lsan_default_options(void);
-
-/* libatf-c keeps its list of test cases until exit: not our leak. */
-const char *
-__lsan_default_suppressions(void)
-{
-	return "leak:libatf-c.so\n";
-}
-
-const char *
-__lsan_default_options(void)
-{
-	return "print_suppressions=0";
-}
-
 static void	test_dispatch_smtp(struct ipc_msg *);
 static void	test_init(void);
 static void	test_config(void);

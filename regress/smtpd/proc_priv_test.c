@@ -22,22 +22,6 @@
 #include "proc_id.h"
 #include "proc_priv.h"
 
-const char	*__lsan_default_suppressions(void);
-const char	*__lsan_default_options(void);
-
-/* libatf-c keeps its list of test cases until exit: not our leak. */
-const char *
-__lsan_default_suppressions(void)
-{
-	return "leak:libatf-c.so\n";
-}
-
-const char *
-__lsan_default_options(void)
-{
-	return "print_suppressions=0";
-}
-
 enum probe {
 	PROBE_NOTHING,		/* allowed: getpid, write, exit */
 	PROBE_INET_SOCKET,	/* socket(AF_INET): never allowed */
