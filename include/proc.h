@@ -120,8 +120,9 @@ void		 proc_send(enum proc_id to, uint32_t type, uint32_t peerid,
 /* Fatal: names this process, the peer and the message type. */
 __dead void	 proc_bad_msg(enum proc_id peer, const struct ipc_msg *,
 		    const char *why);
-/* The PROC_PAUSE_* mask carried by an IMSG_CTL_PAUSE (fatal if bad). */
-uint32_t	 proc_pause_mask(enum proc_id peer, const struct ipc_msg *);
+/* The payload of a message that carries one u32 (the PROC_PAUSE_* mask
+ * of IMSG_CTL_PAUSE, the trace mask of IMSG_CTL_TRACE); fatal if bad. */
+uint32_t	 proc_msg_u32(enum proc_id peer, const struct ipc_msg *);
 
 /*
  * The listening control socket inherited by the control process

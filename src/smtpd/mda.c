@@ -96,7 +96,7 @@ mda_config(void)
 static void
 mda_pause(struct ipc_msg *msg)
 {
-	mda_paused = (proc_pause_mask(PROC_PARENT, msg) & PROC_PAUSE_MDA) != 0;
+	mda_paused = (proc_msg_u32(PROC_PARENT, msg) & PROC_PAUSE_MDA) != 0;
 	if (mda_paused)
 		log_info("mda_pause: mda is paused");
 }

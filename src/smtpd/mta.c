@@ -104,7 +104,7 @@ mta_config(void)
 static void
 mta_pause(struct ipc_msg *msg)
 {
-	mta_paused = (proc_pause_mask(PROC_PARENT, msg) & PROC_PAUSE_MTA) != 0;
+	mta_paused = (proc_msg_u32(PROC_PARENT, msg) & PROC_PAUSE_MTA) != 0;
 	if (mta_paused)
 		log_info("mta_pause: mta is paused");
 }

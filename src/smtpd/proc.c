@@ -397,21 +397,17 @@ proc_bad_msg(enum proc_id peer, const struct ipc_msg *msg, const char *why)
 	    msg->datalen);
 }
 
-/*
- * Decode IMSG_CTL_PAUSE (payload: the u32 mask of PROC_PAUSE_* bits) for
- * the roles that can be paused; a malformed one is fatal.
- */
 uint32_t
-proc_pause_mask(enum proc_id peer, const struct ipc_msg *msg)
+proc_msg_u32(enum proc_id peer, const struct ipc_msg *msg)
 {
 	struct msg_in	mi;
-	uint32_t	mask;
+	uint32_t	v;
 
 	m_open(&mi, msg);
-	m_get_u32(&mi, &mask);
+	m_get_u32(&mi, &v);
 	if (m_end(&mi) == -1)
 		proc_bad_msg(peer, msg, "bad payload");
-	return mask;
+	return v;
 }
 
 /* ------------------------------------------------------------------ */
@@ -464,14 +460,7 @@ proc_ctl_verbose(enum proc_id peer, struct ipc_msg *msg)
 static void
 proc_ctl_trace(enum proc_id peer, struct ipc_msg *msg)
 {
-	struct msg_in	mi;
-	uint32_t	mask;
-
-	m_open(&mi, msg);
-	m_get_u32(&mi, &mask);
-	if (m_end(&mi) == -1)
-		proc_bad_msg(peer, msg, "bad payload");
-	log_trace_set(mask);
+	log_trace_set(proc_msg_u32(peer, msg));
 }
 
 static void

@@ -108,7 +108,7 @@ smtp_config(void)
 static void
 smtp_pause(struct ipc_msg *msg)
 {
-	smtp_paused = (proc_pause_mask(PROC_PARENT, msg) & PROC_PAUSE_SMTP) != 0;
+	smtp_paused = (proc_msg_u32(PROC_PARENT, msg) & PROC_PAUSE_SMTP) != 0;
 	if (smtp_paused)
 		log_info("smtp_pause: smtp is paused");
 }
