@@ -67,6 +67,12 @@ SMTPD_SRCS = \
 	src/smtpd/config.c \
 	src/smtpd/config_print.c \
 	src/smtpd/config_ipc.c \
+	src/smtpd/parse_lex.c \
+	src/smtpd/parse_pki.c \
+	src/smtpd/parse_filter.c \
+	src/smtpd/parse_listen.c \
+	src/smtpd/parse_action.c \
+	src/smtpd/parse_match.c \
 
 SMTPD_YSRCS = \
 	src/smtpd/parse.y \
@@ -143,6 +149,9 @@ $(OBJDIR)/%.o: %.c
 $(GENDIR)/%.c: src/smtpd/%.y
 	@mkdir -p $(@D)
 	$(YACC) -d -b $(GENDIR)/$* -o $@ $<
+
+# parse_lex.c includes the token values yacc writes to parse.h.
+$(OBJDIR)/src/smtpd/parse_lex.o: $(GENDIR)/parse.c
 
 # Generated parser: warnings from yacc's skeleton are not ours to fix.
 $(OBJDIR)/gen/%.o: $(GENDIR)/%.c

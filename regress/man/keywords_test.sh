@@ -1,8 +1,9 @@
 #! /usr/bin/atf-sh
 #
 # The reserved words of smtpd.conf are listed twice: in the keyword table
-# of src/smtpd/parse.y (between the KEYWORDS BEGIN and KEYWORDS END
-# comments, one `{ "word", TOKEN },` per line) and in man/smtpd.conf.5.
+# of src/smtpd/parse_lex.c, the lexer of parse.y (between the KEYWORDS
+# BEGIN and KEYWORDS END comments, one `{ "word", TOKEN },` per line)
+# and in man/smtpd.conf.5.
 # These cases keep the two lists equal.
 #
 # Markup rule of man/smtpd.conf.5: every argument of an .Ic or .Cm macro
@@ -128,22 +129,22 @@ need_tools()
 atf_test_case doc_matches_parser
 doc_matches_parser_head()
 {
-	atf_set descr "keywords of parse.y equal those documented in smtpd.conf.5"
+	atf_set descr "keywords of parse_lex.c equal those documented in smtpd.conf.5"
 }
 doc_matches_parser_body()
 {
 	need_tools
 	top=$(atf_config_get top)
 	page=$top/man/smtpd.conf.5
-	parsey=$top/src/smtpd/parse.y
+	parsey=$top/src/smtpd/parse_lex.c
 	[ -f "$page" ] || atf_fail "man/smtpd.conf.5 does not exist"
-	[ -f "$parsey" ] || atf_fail "src/smtpd/parse.y does not exist"
+	[ -f "$parsey" ] || atf_fail "src/smtpd/parse_lex.c does not exist"
 	compare_keywords "$page" "$parsey" >report 2>&1
 	rc=$?
 	cat report
 	nt=$(wc -l <table.words 2>/dev/null || echo 0)
 	nd=$(wc -l <doc.words 2>/dev/null || echo 0)
-	echo "$nt keywords in parse.y, $nd documented in smtpd.conf.5"
+	echo "$nt keywords in parse_lex.c, $nd documented in smtpd.conf.5"
 	case $rc in
 	0)	;;
 	1)	atf_fail "keyword table and smtpd.conf.5 differ (see stdout)" ;;
@@ -151,7 +152,7 @@ doc_matches_parser_body()
 	esac
 	# A grammar this size has far more than 50 reserved words; fewer
 	# means the extraction broke, not that the lists agree.
-	[ "$nt" -ge 50 ] || atf_fail "only $nt keywords extracted from parse.y"
+	[ "$nt" -ge 50 ] || atf_fail "only $nt keywords extracted from parse_lex.c"
 }
 
 atf_test_case markup_is_keywords_only
@@ -176,20 +177,20 @@ markup_is_keywords_only_body()
 atf_test_case table_sorted
 table_sorted_head()
 {
-	atf_set descr "parse.y's keyword table is sorted (bsearch) and unique"
+	atf_set descr "parse_lex.c's keyword table is sorted (bsearch) and unique"
 }
 table_sorted_body()
 {
 	top=$(atf_config_get top)
-	parsey=$top/src/smtpd/parse.y
-	[ -f "$parsey" ] || atf_fail "src/smtpd/parse.y does not exist"
+	parsey=$top/src/smtpd/parse_lex.c
+	[ -f "$parsey" ] || atf_fail "src/smtpd/parse_lex.c does not exist"
 	parser_keywords "$parsey" >table.raw 2>err ||
 	    { cat err; atf_fail "cannot read the keyword table"; }
 	LC_ALL=C sort -u table.raw >table.sorted
 	if ! cmp -s table.raw table.sorted; then
 		echo "table order vs. sorted unique order (strcmp):"
 		diff table.raw table.sorted
-		atf_fail "keyword table of parse.y is not sorted and unique"
+		atf_fail "keyword table of parse_lex.c is not sorted and unique"
 	fi
 }
 
