@@ -66,7 +66,8 @@ SMTPD_SRCS = \
 	src/smtpd/mda.c \
 	src/smtpd/config.c \
 	src/smtpd/config_print.c \
-	src/smtpd/config_ipc.c \
+	src/smtpd/config_ipc_send.c \
+	src/smtpd/config_ipc_recv.c \
 	src/smtpd/parse_lex.c \
 	src/smtpd/parse_pki.c \
 	src/smtpd/parse_filter.c \
