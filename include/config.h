@@ -1,7 +1,8 @@
 /*
  * The configuration of one Postern instance, as parsed from smtpd.conf
- * (parse.y), printed in normalised form (config_print.c) and sent to
- * each process in pieces (config_ipc.c).
+ * (parse.y and parse_*.c), printed in normalised form (config_print.c)
+ * and sent to each process in pieces (config_ipc_send.c, read back by
+ * config_ipc_recv.c).
  *
  * A config is a tree of lists owned by struct smtpd_config.  Objects
  * refer to each other by pointer (a listener to its pki and tables, a
@@ -523,7 +524,7 @@ char	*config_server_name(void);
 void	config_print(FILE *, const struct smtpd_config *);
 
 /* ------------------------------------------------------------------ */
-/* Distribution over IPC (config_ipc.c) */
+/* Distribution over IPC (config_ipc_send.c, config_ipc_recv.c) */
 
 typedef void (*config_emit_fn)(void *arg, uint32_t imsg_type,
     const struct msg_out *);

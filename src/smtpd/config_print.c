@@ -6,8 +6,9 @@
  * used.  The output parses back to a config that prints identically.
  *
  * Runs in the parent (or smtpd -n).  Trusts the config it is given: it
- * was built by parse.y or config_ipc.c, which checked it.  Never prints
- * private key material or secrets other than those the file contains.
+ * was built by the parser or config_ipc_recv.c, which checked it.
+ * Never prints private key material or secrets other than those the
+ * file contains.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
