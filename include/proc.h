@@ -97,9 +97,10 @@ struct proc_peer {
 /* What a role file exports (e.g. `const struct proc_role lka_role`). */
 struct proc_role {
 	const struct proc_peer	*ro_peers;
+	/* Each hook may be NULL. */
 	void			(*ro_init)(void);	/* after privdrop */
 	void			(*ro_config)(void);	/* new config in */
-	void			(*ro_shutdown)(void);	/* may be NULL */
+	void			(*ro_shutdown)(void);
 };
 
 /* Identity. */

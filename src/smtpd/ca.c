@@ -23,7 +23,6 @@ static void	ca_dispatch_parent(struct ipc_msg *);
 static void	ca_dispatch_control(struct ipc_msg *);
 static void	ca_dispatch_smtp(struct ipc_msg *);
 static void	ca_dispatch_mta(struct ipc_msg *);
-static void	ca_init(void);
 static void	ca_config(void);
 
 static const struct proc_peer ca_peers[] = {
@@ -36,7 +35,7 @@ static const struct proc_peer ca_peers[] = {
 
 const struct proc_role ca_role = {
 	.ro_peers = ca_peers,
-	.ro_init = ca_init,
+	.ro_init = NULL,
 	.ro_config = ca_config,
 	.ro_shutdown = NULL,
 };
@@ -63,11 +62,6 @@ static void
 ca_dispatch_mta(struct ipc_msg *msg)
 {
 	proc_bad_msg(PROC_MTA, msg, "unexpected message");
-}
-
-static void
-ca_init(void)
-{
 }
 
 /* The keys arrive only here; count them so that stats show it. */

@@ -26,7 +26,6 @@ static void	lka_dispatch_smtp(struct ipc_msg *);
 static void	lka_dispatch_mta(struct ipc_msg *);
 static void	lka_dispatch_mda(struct ipc_msg *);
 static void	lka_dispatch_queue(struct ipc_msg *);
-static void	lka_init(void);
 static void	lka_config(void);
 
 static const struct proc_peer lka_peers[] = {
@@ -41,7 +40,7 @@ static const struct proc_peer lka_peers[] = {
 
 const struct proc_role lka_role = {
 	.ro_peers = lka_peers,
-	.ro_init = lka_init,
+	.ro_init = NULL,
 	.ro_config = lka_config,
 	.ro_shutdown = NULL,
 };
@@ -80,11 +79,6 @@ static void
 lka_dispatch_queue(struct ipc_msg *msg)
 {
 	proc_bad_msg(PROC_QUEUE, msg, "unexpected message");
-}
-
-static void
-lka_init(void)
-{
 }
 
 static void

@@ -25,8 +25,6 @@ static void	mda_dispatch_lka(struct ipc_msg *);
 static void	mda_dispatch_queue(struct ipc_msg *);
 static void	mda_dispatch_scheduler(struct ipc_msg *);
 static void	mda_pause(struct ipc_msg *);
-static void	mda_init(void);
-static void	mda_config(void);
 
 static const struct proc_peer mda_peers[] = {
 	{ PROC_PARENT,	mda_dispatch_parent },
@@ -41,8 +39,8 @@ static int			mda_paused;
 
 const struct proc_role mda_role = {
 	.ro_peers = mda_peers,
-	.ro_init = mda_init,
-	.ro_config = mda_config,
+	.ro_init = NULL,
+	.ro_config = NULL,
 	.ro_shutdown = NULL,
 };
 
@@ -80,16 +78,6 @@ static void
 mda_dispatch_scheduler(struct ipc_msg *msg)
 {
 	proc_bad_msg(PROC_SCHEDULER, msg, "unexpected message");
-}
-
-static void
-mda_init(void)
-{
-}
-
-static void
-mda_config(void)
-{
 }
 
 /* -P at start-up: the parent says this subsystem begins paused. */

@@ -26,8 +26,6 @@ static void	mta_dispatch_queue(struct ipc_msg *);
 static void	mta_dispatch_ca(struct ipc_msg *);
 static void	mta_dispatch_scheduler(struct ipc_msg *);
 static void	mta_pause(struct ipc_msg *);
-static void	mta_init(void);
-static void	mta_config(void);
 
 static const struct proc_peer mta_peers[] = {
 	{ PROC_PARENT,	mta_dispatch_parent },
@@ -43,8 +41,8 @@ static int			mta_paused;
 
 const struct proc_role mta_role = {
 	.ro_peers = mta_peers,
-	.ro_init = mta_init,
-	.ro_config = mta_config,
+	.ro_init = NULL,
+	.ro_config = NULL,
 	.ro_shutdown = NULL,
 };
 
@@ -88,16 +86,6 @@ static void
 mta_dispatch_scheduler(struct ipc_msg *msg)
 {
 	proc_bad_msg(PROC_SCHEDULER, msg, "unexpected message");
-}
-
-static void
-mta_init(void)
-{
-}
-
-static void
-mta_config(void)
-{
 }
 
 /* -P at start-up: the parent says this subsystem begins paused. */

@@ -499,7 +499,8 @@ proc_child_conf(struct ipc_msg *msg)
 	    proc_name(proc_me));
 	stat_increment(key, 1);
 	log_debug("proc_child_conf: configuration received");
-	proc_role->ro_config();
+	if (proc_role->ro_config != NULL)
+		proc_role->ro_config();
 	proc_compose(PROC_PARENT, IMSG_PROC_READY, 0, -1, NULL, 0);
 }
 
@@ -694,7 +695,8 @@ proc_child_main(const char *role, int foreground, int verbose,
 	if (me == PROC_CONTROL)
 		proc_set_control_fd(PROC_FD_CONTROL_SOCK);
 
-	proc_role->ro_init();
+	if (proc_role->ro_init != NULL)
+		proc_role->ro_init();
 	log_debug("proc_child_main: started");
 	(void)event_base_dispatch(proc_base);
 	fatalx("proc_child_main: event loop ended");

@@ -29,7 +29,6 @@ static void	queue_dispatch_mda(struct ipc_msg *);
 static void	queue_dispatch_lka(struct ipc_msg *);
 static void	queue_dispatch_scheduler(struct ipc_msg *);
 static void	queue_init(void);
-static void	queue_config(void);
 
 static const struct proc_peer queue_peers[] = {
 	{ PROC_PARENT,	queue_dispatch_parent },
@@ -45,7 +44,7 @@ static const struct proc_peer queue_peers[] = {
 const struct proc_role queue_role = {
 	.ro_peers = queue_peers,
 	.ro_init = queue_init,
-	.ro_config = queue_config,
+	.ro_config = NULL,
 	.ro_shutdown = NULL,
 };
 
@@ -108,9 +107,4 @@ queue_init(void)
 		if (access(dirs[i], R_OK | W_OK | X_OK) == -1)
 			fatal("queue_init: spool directory %s", dirs[i]);
 	}
-}
-
-static void
-queue_config(void)
-{
 }

@@ -24,8 +24,6 @@ static void	scheduler_dispatch_control(struct ipc_msg *);
 static void	scheduler_dispatch_queue(struct ipc_msg *);
 static void	scheduler_dispatch_mta(struct ipc_msg *);
 static void	scheduler_dispatch_mda(struct ipc_msg *);
-static void	scheduler_init(void);
-static void	scheduler_config(void);
 
 static const struct proc_peer scheduler_peers[] = {
 	{ PROC_PARENT,	scheduler_dispatch_parent },
@@ -38,8 +36,8 @@ static const struct proc_peer scheduler_peers[] = {
 
 const struct proc_role scheduler_role = {
 	.ro_peers = scheduler_peers,
-	.ro_init = scheduler_init,
-	.ro_config = scheduler_config,
+	.ro_init = NULL,
+	.ro_config = NULL,
 	.ro_shutdown = NULL,
 };
 
@@ -71,14 +69,4 @@ static void
 scheduler_dispatch_mda(struct ipc_msg *msg)
 {
 	proc_bad_msg(PROC_MDA, msg, "unexpected message");
-}
-
-static void
-scheduler_init(void)
-{
-}
-
-static void
-scheduler_config(void)
-{
 }

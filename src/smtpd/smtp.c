@@ -27,7 +27,6 @@ static void	smtp_dispatch_lka(struct ipc_msg *);
 static void	smtp_dispatch_queue(struct ipc_msg *);
 static void	smtp_dispatch_ca(struct ipc_msg *);
 static void	smtp_pause(struct ipc_msg *);
-static void	smtp_init(void);
 static void	smtp_config(void);
 
 static const struct proc_peer smtp_peers[] = {
@@ -43,7 +42,7 @@ static int			smtp_paused;
 
 const struct proc_role smtp_role = {
 	.ro_peers = smtp_peers,
-	.ro_init = smtp_init,
+	.ro_init = NULL,
 	.ro_config = smtp_config,
 	.ro_shutdown = NULL,
 };
@@ -82,11 +81,6 @@ static void
 smtp_dispatch_ca(struct ipc_msg *msg)
 {
 	proc_bad_msg(PROC_CA, msg, "unexpected message");
-}
-
-static void
-smtp_init(void)
-{
 }
 
 /* The listeners this configuration asks for (the socket excluded). */
