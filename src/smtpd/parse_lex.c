@@ -10,20 +10,14 @@
  * line refuses the file before the tokenizer sees it.
  */
 #include <sys/types.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 
-#include <net/if.h>
 #include <netinet/in.h>
-#include <arpa/inet.h>
 
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ifaddrs.h>
 #include <limits.h>
-#include <netdb.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -193,8 +187,6 @@ parse_keyword(const char *s)
 	    sizeof(keywords[0]), kw_cmp);
 	return p != NULL ? p->k_val : STRING;
 }
-
-
 
 /* ------------------------------------------------------------------ */
 /* Errors */
