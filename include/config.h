@@ -487,6 +487,8 @@ struct ca	*config_ca_find(const struct smtpd_config *, const char *);
 struct proc	*config_proc_find(const struct smtpd_config *, const char *);
 struct filter	*config_filter_find(const struct smtpd_config *, const char *);
 struct action	*config_action_find(const struct smtpd_config *, const char *);
+/* The keyword of a match option, as written in smtpd.conf. */
+const char	*config_mopt_name(enum match_opt);
 /* Make an action findable; fails (-1) if the name is taken. */
 int		 config_action_index(struct smtpd_config *, struct action *);
 struct mda_wrapper *config_wrapper_find(const struct smtpd_config *,

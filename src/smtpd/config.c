@@ -360,6 +360,21 @@ config_action_cmp(const struct action *a, const struct action *b)
 
 RB_GENERATE_STATIC(action_index, action, a_node, config_action_cmp);
 
+const char *
+config_mopt_name(enum match_opt opt)
+{
+	static const char *const names[MOPT_COUNT] = {
+		[MOPT_AUTH] = "auth",
+		[MOPT_MAIL_FROM] = "mail-from",
+		[MOPT_RCPT_TO] = "rcpt-to",
+		[MOPT_HELO] = "helo",
+		[MOPT_TAG] = "tag",
+		[MOPT_TLS] = "tls",
+	};
+
+	return (unsigned int)opt < MOPT_COUNT ? names[opt] : "?";
+}
+
 struct action *
 config_action_find(const struct smtpd_config *conf, const char *name)
 {

@@ -569,14 +569,6 @@ print_match(FILE *fp, const struct match *m)
 		[FOR_DOMAIN] = "for domain",
 		[FOR_RCPT_TO] = "for rcpt-to",
 	};
-	static const char *const opts[MOPT_COUNT] = {
-		[MOPT_AUTH] = "auth",
-		[MOPT_MAIL_FROM] = "mail-from",
-		[MOPT_RCPT_TO] = "rcpt-to",
-		[MOPT_HELO] = "helo",
-		[MOPT_TAG] = "tag",
-		[MOPT_TLS] = "tls",
-	};
 	int	i;
 
 	fputs("match", fp);
@@ -584,7 +576,7 @@ print_match(FILE *fp, const struct match *m)
 	print_cond(fp, fors[m->m_for], &m->m_for_cond);
 	for (i = 0; i < MOPT_COUNT; i++)
 		if (m->m_opts[i].mc_set)
-			print_cond(fp, opts[i], &m->m_opts[i]);
+			print_cond(fp, config_mopt_name(i), &m->m_opts[i]);
 	if (m->m_action == NULL)
 		fputs(" reject\n", fp);
 	else {

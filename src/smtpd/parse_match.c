@@ -16,15 +16,6 @@
 #include "postern_limits.h"
 #include "parse_internal.h"
 
-static const char *const mopt_names[MOPT_COUNT] = {
-	[MOPT_AUTH] = "auth",
-	[MOPT_MAIL_FROM] = "mail-from",
-	[MOPT_RCPT_TO] = "rcpt-to",
-	[MOPT_HELO] = "helo",
-	[MOPT_TAG] = "tag",
-	[MOPT_TLS] = "tls",
-};
-
 void
 parse_match_begin(void)
 {
@@ -97,7 +88,7 @@ parse_match_opt(int neg, enum match_opt opt, int regex, struct table *t)
 	    (opt == MOPT_RCPT_TO && m->m_for_cond.mc_set &&
 	    m->m_for == FOR_RCPT_TO)) {
 		parse_error("%s already specified for this rule",
-		    mopt_names[opt]);
+		    config_mopt_name(opt));
 		return;
 	}
 	m->m_opts[opt].mc_set = 1;
