@@ -84,42 +84,39 @@ m_add_blob(struct msg_out *mo, enum m_tag tag, const void *p, size_t len)
 	m_add_raw(mo, p, len);
 }
 
+/* Tag and fixed-size value in one write: all or nothing. */
+static void
+m_add_scalar(struct msg_out *mo, enum m_tag tag, const void *v, size_t len)
+{
+	uint8_t	buf[1 + sizeof(uint64_t)];
+
+	buf[0] = tag;
+	memcpy(buf + 1, v, len);
+	m_add_raw(mo, buf, 1 + len);
+}
+
 void
 m_add_u8(struct msg_out *mo, uint8_t v)
 {
-	uint8_t	buf[2] = { M_TAG_U8, v };
-
-	m_add_raw(mo, buf, sizeof(buf));
+	m_add_scalar(mo, M_TAG_U8, &v, sizeof(v));
 }
 
 void
 m_add_u32(struct msg_out *mo, uint32_t v)
 {
-	uint8_t	buf[1 + sizeof(v)];
-
-	buf[0] = M_TAG_U32;
-	memcpy(buf + 1, &v, sizeof(v));
-	m_add_raw(mo, buf, sizeof(buf));
+	m_add_scalar(mo, M_TAG_U32, &v, sizeof(v));
 }
 
 void
 m_add_u64(struct msg_out *mo, uint64_t v)
 {
-	uint8_t	buf[1 + sizeof(v)];
-
-	buf[0] = M_TAG_U64;
-	memcpy(buf + 1, &v, sizeof(v));
-	m_add_raw(mo, buf, sizeof(buf));
+	m_add_scalar(mo, M_TAG_U64, &v, sizeof(v));
 }
 
 void
 m_add_i64(struct msg_out *mo, int64_t v)
 {
-	uint8_t	buf[1 + sizeof(v)];
-
-	buf[0] = M_TAG_I64;
-	memcpy(buf + 1, &v, sizeof(v));
-	m_add_raw(mo, buf, sizeof(buf));
+	m_add_scalar(mo, M_TAG_I64, &v, sizeof(v));
 }
 
 void
