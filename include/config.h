@@ -29,6 +29,7 @@
 #include "ipc.h"
 #include "postern_limits.h"
 #include "proc_id.h"
+#include "smtp_data.h"
 
 #define CONF_DEFAULT_QUEUE_PATH		"/var/spool/smtpd"
 #define CONF_DEFAULT_CONTROL_PATH	"/var/run/smtpd.sock"
@@ -392,6 +393,7 @@ struct smtpd_config {
 
 	/* queue */
 	time_t			 sc_queue_ttl;
+	time_t			 sc_queue_retry_delay;	/* first retry; doubles */
 	int			 sc_queue_compression;
 	enum queue_encryption	 sc_queue_encryption;
 	char			*sc_queue_key;	/* QUEUE_ENC_KEY only */
@@ -411,6 +413,14 @@ struct smtpd_config {
 	size_t			 sc_max_mails;
 	char			*sc_smtp_ciphers;	/* NULL: default */
 	char			 sc_subaddr_delim;
+	/* Postern's own smtp settings (see smtpd.conf.5) */
+	size_t			 sc_smtp_max_sessions;	/* "smtp limit max-sessions" */
+	size_t			 sc_smtp_max_sessions_per_ip;
+	size_t			 sc_smtp_max_failures;	/* failed commands in a row */
+	time_t			 sc_smtp_timeout_command; /* "smtp timeout command" */
+	time_t			 sc_smtp_timeout_data;	/* "smtp timeout data" */
+	int			 sc_smtp_bare_lf;	/* SMTP_BARE_*, smtp_data.h */
+	int			 sc_smtp_bare_cr;
 
 	/* mta */
 	size_t			 sc_mta_max_deferred;

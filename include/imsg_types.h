@@ -2,6 +2,82 @@
  * Every inter-process message type, IMSG_<DOMAIN>_<VERB>, in one enum.
  * imsg_type_name() (src/lib/imsg_types.c) gives the name for logs; keep
  * the two lists in the same order.
+ *
+ * The mail flow (issue 4).  "peerid" is the ipc header's peerid; a
+ * request id is chosen by the sender of a request and echoed in the
+ * answer.  Envelopes travel as their text form (envelope.h:
+ * envelope_dump/envelope_load), so there is one codec for the spool and
+ * the channels, and every receiver re-validates them.
+ *
+ * parent -> smtp (sent right after each configuration's IMSG_CONF_END):
+ *  IMSG_PARENT_LISTENER	fd: bound, listening, non-blocking socket;
+ *				u32 index of the listener in sc_listeners
+ *				(counting every entry, socket included)
+ *  IMSG_PARENT_LISTENERS_DONE	empty: the set is complete; smtp closes
+ *				listeners it had and did not get again
+ *
+ * smtp <-> queue (peerid: smtp's request id)
+ *  IMSG_SMTP_MESSAGE_CREATE	empty
+ *  IMSG_QUEUE_MESSAGE_CREATE	u32 ok (1/0), u32 msgid; fd: the new
+ *				message file, write-only (-1 when not ok)
+ *  IMSG_SMTP_MESSAGE_COMMIT	u32 msgid (smtp wrote and closed its fd)
+ *  IMSG_QUEUE_MESSAGE_COMMIT	u32 msgid, u32 ok: durable (fsync, rename,
+ *				dir fsync done) -- only now smtp says 250
+ *  IMSG_SMTP_MESSAGE_ROLLBACK	u32 msgid; no answer
+ *
+ * smtp <-> lka (peerid: smtp's request id)
+ *  IMSG_SMTP_RCPT		u32 msgid, string envelope template (session
+ *				and transaction fields filled, evp_dest and
+ *				delivery fields empty)
+ *  IMSG_LKA_RCPT		u32 code (250 or 4xx/5xx), string reply text
+ *				after the code, e.g. "5.7.1 Relaying denied"
+ *				(NULL for 250).  When 250, the envelopes are
+ *				already in the queue's incoming message.
+ *
+ * lka <-> queue (peerid: lka's own request id)
+ *  IMSG_LKA_ENVELOPE		u32 msgid, string envelope (evp_id 0: the
+ *				queue assigns it)
+ *  IMSG_LKA_ENVELOPE_END	u32 msgid, u32 count of envelopes sent
+ *  IMSG_QUEUE_ENVELOPE_ACK	u32 ok: all written into incoming/msgid
+ *  IMSG_QUEUE_BOUNCE_RCPT	u32 msgid of a bounce being built, string
+ *				envelope template (null sender, EF_BOUNCE,
+ *				evp_rcpt = original sender); peerid: queue's
+ *				request id.  lka expands it as local mail
+ *				(sends IMSG_LKA_ENVELOPE.._END with its own id,
+ *				waits for the ACK) then answers:
+ *  IMSG_LKA_BOUNCE_RCPT	u32 code, string text (like IMSG_LKA_RCPT);
+ *				peerid: the queue's request id
+ *
+ * lka <-> parent (peerid: lka's request id)
+ *  IMSG_LKA_FORWARD_OPEN	string user name
+ *  IMSG_PARENT_FORWARD_OPEN	u32 result: 0 opened (fd = ~/.forward,
+ *				read-only), ENOENT none, other errno: temporary
+ *				failure (EPERM: refused by the owner/mode checks)
+ *
+ * queue <-> scheduler (payload "sched" = u64 evpid, u8 evp_type,
+ * i64 creation, i64 expire, u32 retry, i64 lasttry)
+ *  IMSG_QUEUE_ENVELOPE_SCHEDULE	sched: a committed envelope (after commit
+ *				and at start-up)
+ *  IMSG_QUEUE_ENVELOPE_REMOVE	u64 evpid: the queue dropped it (corrupt)
+ *  IMSG_QUEUE_DELIVERY_OK	u64 evpid: delivered, removed
+ *  IMSG_QUEUE_DELIVERY_TEMPFAIL u64 evpid, u32 retry, i64 lasttry
+ *  IMSG_QUEUE_DELIVERY_PERMFAIL u64 evpid: bounced (if due), removed
+ *  IMSG_SCHED_ENVELOPE_DELIVER	u64 evpid: deliver it now
+ *  IMSG_SCHED_ENVELOPE_EXPIRE	u64 evpid: past its ttl; bounce, remove,
+ *				answer IMSG_QUEUE_DELIVERY_PERMFAIL
+ *
+ * queue <-> mda, mta
+ *  IMSG_QUEUE_DELIVER		string envelope; fd: message file, read-only
+ *  IMSG_DELIVERY_OK		u64 evpid
+ *  IMSG_DELIVERY_TEMPFAIL	u64 evpid, string error line
+ *  IMSG_DELIVERY_PERMFAIL	u64 evpid, string error line
+ *
+ * mda <-> parent (peerid: mda's delivery id)
+ *  IMSG_MDA_FORK		string envelope; fd: message file
+ *  IMSG_PARENT_FORK		u32 ok, string error (NULL if ok), i64 pid;
+ *				fd: read end of the delivery child's status
+ *				pipe (-1 when not ok)
+ *  IMSG_PARENT_DELIVERY_EXIT	int wait status of the delivery child
  */
 #ifndef POSTERN_IMSG_TYPES_H
 #define POSTERN_IMSG_TYPES_H
@@ -42,6 +118,38 @@ enum imsg_type {
 	IMSG_CTL_STATUS,
 	IMSG_CTL_PAUSE,
 	IMSG_CTL_RESUME,
+
+	/* mail flow, see above */
+	IMSG_PARENT_LISTENER,
+	IMSG_PARENT_LISTENERS_DONE,
+	IMSG_SMTP_MESSAGE_CREATE,
+	IMSG_QUEUE_MESSAGE_CREATE,
+	IMSG_SMTP_MESSAGE_COMMIT,
+	IMSG_QUEUE_MESSAGE_COMMIT,
+	IMSG_SMTP_MESSAGE_ROLLBACK,
+	IMSG_SMTP_RCPT,
+	IMSG_LKA_RCPT,
+	IMSG_LKA_ENVELOPE,
+	IMSG_LKA_ENVELOPE_END,
+	IMSG_QUEUE_ENVELOPE_ACK,
+	IMSG_QUEUE_BOUNCE_RCPT,
+	IMSG_LKA_BOUNCE_RCPT,
+	IMSG_LKA_FORWARD_OPEN,
+	IMSG_PARENT_FORWARD_OPEN,
+	IMSG_QUEUE_ENVELOPE_SCHEDULE,
+	IMSG_QUEUE_ENVELOPE_REMOVE,
+	IMSG_QUEUE_DELIVERY_OK,
+	IMSG_QUEUE_DELIVERY_TEMPFAIL,
+	IMSG_QUEUE_DELIVERY_PERMFAIL,
+	IMSG_SCHED_ENVELOPE_DELIVER,
+	IMSG_SCHED_ENVELOPE_EXPIRE,
+	IMSG_QUEUE_DELIVER,
+	IMSG_DELIVERY_OK,
+	IMSG_DELIVERY_TEMPFAIL,
+	IMSG_DELIVERY_PERMFAIL,
+	IMSG_MDA_FORK,
+	IMSG_PARENT_FORK,
+	IMSG_PARENT_DELIVERY_EXIT,
 
 	IMSG_TYPE_COUNT
 };

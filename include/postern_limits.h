@@ -61,6 +61,45 @@
 #define SMTP_DEFAULT_MAX_MESSAGE_SIZE	(35 * 1024 * 1024)
 #define SMTP_DEFAULT_MAX_RCPT		1000
 #define SMTP_DEFAULT_MAX_MAILS		100
+#define SMTP_DEFAULT_MAX_SESSIONS	4096	/* also capped by RLIMIT_NOFILE */
+#define SMTP_DEFAULT_MAX_SESSIONS_PER_IP 64
+#define SMTP_DEFAULT_MAX_FAILURES	10	/* failed commands in a row */
+#define SMTP_DEFAULT_TIMEOUT_COMMAND	300	/* RFC 5321 4.5.3.2.7 */
+#define SMTP_DEFAULT_TIMEOUT_DATA	180	/* RFC 5321 4.5.3.2.5 */
+
+/* SMTP syntax (RFC 5321 4.5.3.1) and Postern's fixed SMTP limits. */
+#define SMTP_LOCALPART_MAX	64		/* octets */
+#define SMTP_DOMAIN_MAX		255
+#define SMTP_PATH_MAX		256		/* <local@domain> incl. brackets */
+#define SMTP_LINE_MAX		2048		/* command line: 512 + room for
+						 * ESMTP parameters (RFC 3461
+						 * adds up to 600) */
+#define SMTP_REPLY_MAX		512		/* one reply line */
+#define SMTP_MAX_HOPS		100		/* Received: headers, then 554 */
+#define SMTP_DSN_ENVID_MAX	100		/* RFC 3461 4.4 */
+#define SMTP_DSN_ORCPT_MAX	500		/* RFC 3461 4.2 */
+#define SMTP_AUTHUSER_MAX	255
+#define SMTP_SESSION_FD_RESERVE	32		/* fds kept for the rest */
+#define SMTP_MAX_PENDING_OUT	(256 * 1024)	/* unread replies, then close */
+
+/* Envelopes and the queue (envelope.h, queue_fs.c). */
+#define ENVELOPE_TEXT_MAX	8192		/* one serialised envelope */
+#define ENVELOPE_USER_MAX	255		/* local account name */
+#define ENVELOPE_ARG_MAX	1024		/* mda command, file, path */
+#define ENVELOPE_ERRORLINE_MAX	512
+#define QUEUE_DEFAULT_RETRY_DELAY 60		/* first retry; then doubles */
+#define QUEUE_MAX_RETRY_DELAY	(4 * 60 * 60)	/* backoff cap */
+#define QUEUE_COMMIT_BATCH_MAX	1024		/* messages per group commit */
+
+/* Expansion in lka (aliases, virtual, .forward, :include:). */
+#define EXPAND_MAX_DEPTH	16		/* nesting of aliases */
+#define EXPAND_MAX_NODES	1024		/* addresses from one recipient */
+#define EXPAND_MAX_FILE		(1024 * 1024)	/* .forward, :include: file */
+#define TABLE_MAX_FILE		(256 * 1024 * 1024) /* one table file */
+
+/* Local delivery. */
+#define DELIVER_MAX_STATUS	512		/* error text from a delivery */
+#define MDA_MAX_PENDING		100000		/* deliveries waiting in mda */
 
 /* Queue defaults. */
 #define QUEUE_DEFAULT_TTL	(4 * 24 * 60 * 60)

@@ -62,6 +62,14 @@ config_set_defaults(struct smtpd_config *conf)
 	conf->sc_max_rcpt = SMTP_DEFAULT_MAX_RCPT;
 	conf->sc_max_mails = SMTP_DEFAULT_MAX_MAILS;
 	conf->sc_subaddr_delim = '+';
+	conf->sc_smtp_max_sessions = SMTP_DEFAULT_MAX_SESSIONS;
+	conf->sc_smtp_max_sessions_per_ip = SMTP_DEFAULT_MAX_SESSIONS_PER_IP;
+	conf->sc_smtp_max_failures = SMTP_DEFAULT_MAX_FAILURES;
+	conf->sc_smtp_timeout_command = SMTP_DEFAULT_TIMEOUT_COMMAND;
+	conf->sc_smtp_timeout_data = SMTP_DEFAULT_TIMEOUT_DATA;
+	conf->sc_smtp_bare_lf = SMTP_BARE_REJECT;
+	conf->sc_smtp_bare_cr = SMTP_BARE_REJECT;
+	conf->sc_queue_retry_delay = QUEUE_DEFAULT_RETRY_DELAY;
 	conf->sc_mta_max_deferred = CONF_DEFAULT_MTA_MAX_DEFERRED;
 	conf->sc_mda_max_session = CONF_DEFAULT_MDA_MAX_SESSION;
 	conf->sc_mda_max_session_per_user = CONF_DEFAULT_MDA_MAX_USER_SESSION;
