@@ -101,10 +101,10 @@ de_global(struct config_builder *cb, struct msg_in *mi)
 	struct smtpd_config	*c = cb->cb_conf;
 	const char		*qp, *cp, *pf, *res, *hn, *admd, *qk, *sk, *skb;
 	const char		*ciph;
-	int64_t			 ttl, bw[BOUNCE_MAX_WARN];
-	uint64_t		 u[13];
+	int64_t			 ttl, bw[BOUNCE_MAX_WARN], tmo[3];
+	uint64_t		 u[16];
 	uint32_t		 nbw, anon;
-	uint8_t			 comp, enc, delim, has_srs;
+	uint8_t			 comp, enc, delim, has_srs, bare_lf, bare_cr;
 	int			 srs_days;
 	size_t			 i;
 
@@ -132,8 +132,12 @@ de_global(struct config_builder *cb, struct msg_in *mi)
 	m_get_u64(mi, &u[2]);
 	m_get_nstring(mi, &ciph);
 	m_get_u8(mi, &delim);
-	for (i = 3; i < 13; i++)
+	for (i = 3; i < 16; i++)
 		m_get_u64(mi, &u[i]);
+	for (i = 0; i < 3; i++)
+		m_get_i64(mi, &tmo[i]);
+	m_get_u8(mi, &bare_lf);
+	m_get_u8(mi, &bare_cr);
 	m_get_u32(mi, &anon);
 	if (m_end(mi) == -1)
 		return -1;
@@ -143,9 +147,14 @@ de_global(struct config_builder *cb, struct msg_in *mi)
 	for (i = 0; i < nbw; i++)
 		if (bw[i] <= 0 || bw[i] > CONF_MAX_DELAY)
 			return -1;
-	for (i = 0; i < 13; i++)
+	for (i = 0; i < 16; i++)
 		if (u[i] > (uint64_t)CONF_MAX_SIZE)
 			return -1;
+	for (i = 0; i < 3; i++)
+		if (tmo[i] <= 0 || tmo[i] > CONF_MAX_DELAY)
+			return -1;
+	if (bare_lf > SMTP_BARE_ACCEPT || bare_cr > SMTP_BARE_ACCEPT)
+		return -1;
 	if (dup_str(&c->sc_queue_path, qp) == -1 ||
 	    dup_str(&c->sc_control_path, cp) == -1 ||
 	    dup_str(&c->sc_pidfile, pf) == -1 ||
@@ -179,6 +188,14 @@ de_global(struct config_builder *cb, struct msg_in *mi)
 	c->sc_sched_max_evp_batch_size = (size_t)u[10];
 	c->sc_sched_max_msg_batch_size = (size_t)u[11];
 	c->sc_sched_max_schedule = (size_t)u[12];
+	c->sc_smtp_max_sessions = (size_t)u[13];
+	c->sc_smtp_max_sessions_per_ip = (size_t)u[14];
+	c->sc_smtp_max_failures = (size_t)u[15];
+	c->sc_smtp_timeout_command = (time_t)tmo[0];
+	c->sc_smtp_timeout_data = (time_t)tmo[1];
+	c->sc_queue_retry_delay = (time_t)tmo[2];
+	c->sc_smtp_bare_lf = bare_lf;
+	c->sc_smtp_bare_cr = bare_cr;
 	c->sc_anon_next = anon;
 	return 0;
 }

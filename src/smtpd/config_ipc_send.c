@@ -363,6 +363,14 @@ ser_global(struct ser *s)
 	m_add_u64(mo, c->sc_sched_max_evp_batch_size);
 	m_add_u64(mo, c->sc_sched_max_msg_batch_size);
 	m_add_u64(mo, c->sc_sched_max_schedule);
+	m_add_u64(mo, c->sc_smtp_max_sessions);
+	m_add_u64(mo, c->sc_smtp_max_sessions_per_ip);
+	m_add_u64(mo, c->sc_smtp_max_failures);
+	m_add_i64(mo, (int64_t)c->sc_smtp_timeout_command);
+	m_add_i64(mo, (int64_t)c->sc_smtp_timeout_data);
+	m_add_i64(mo, (int64_t)c->sc_queue_retry_delay);
+	m_add_u8(mo, (uint8_t)c->sc_smtp_bare_lf);
+	m_add_u8(mo, (uint8_t)c->sc_smtp_bare_cr);
 	m_add_u32(mo, c->sc_anon_next);
 	ser_send(s, IMSG_CONF_GLOBAL, ST_GLOBAL);
 }

@@ -204,6 +204,11 @@ print_globals(FILE *fp, const struct smtpd_config *c)
 		print_delay(fp, c->sc_queue_ttl);
 		fputc('\n', fp);
 	}
+	if (c->sc_queue_retry_delay != QUEUE_DEFAULT_RETRY_DELAY) {
+		fputs("queue retry-delay ", fp);
+		print_delay(fp, c->sc_queue_retry_delay);
+		fputc('\n', fp);
+	}
 	if (c->sc_queue_compression)
 		fputs("queue compression\n", fp);
 	switch (c->sc_queue_encryption) {
@@ -250,6 +255,29 @@ print_globals(FILE *fp, const struct smtpd_config *c)
 		fprintf(fp, "smtp limit max-rcpt %zu\n", c->sc_max_rcpt);
 	if (c->sc_max_mails != SMTP_DEFAULT_MAX_MAILS)
 		fprintf(fp, "smtp limit max-mails %zu\n", c->sc_max_mails);
+	if (c->sc_smtp_max_sessions != SMTP_DEFAULT_MAX_SESSIONS)
+		fprintf(fp, "smtp limit max-sessions %zu\n",
+		    c->sc_smtp_max_sessions);
+	if (c->sc_smtp_max_sessions_per_ip != SMTP_DEFAULT_MAX_SESSIONS_PER_IP)
+		fprintf(fp, "smtp limit max-sessions-per-ip %zu\n",
+		    c->sc_smtp_max_sessions_per_ip);
+	if (c->sc_smtp_max_failures != SMTP_DEFAULT_MAX_FAILURES)
+		fprintf(fp, "smtp limit max-failures %zu\n",
+		    c->sc_smtp_max_failures);
+	if (c->sc_smtp_timeout_command != SMTP_DEFAULT_TIMEOUT_COMMAND) {
+		fputs("smtp timeout command ", fp);
+		print_delay(fp, c->sc_smtp_timeout_command);
+		fputc('\n', fp);
+	}
+	if (c->sc_smtp_timeout_data != SMTP_DEFAULT_TIMEOUT_DATA) {
+		fputs("smtp timeout data ", fp);
+		print_delay(fp, c->sc_smtp_timeout_data);
+		fputc('\n', fp);
+	}
+	if (c->sc_smtp_bare_lf != SMTP_BARE_REJECT)
+		fputs("smtp bare-lf accept\n", fp);
+	if (c->sc_smtp_bare_cr != SMTP_BARE_REJECT)
+		fputs("smtp bare-cr accept\n", fp);
 	if (c->sc_smtp_ciphers != NULL) {
 		fputs("smtp ciphers ", fp);
 		print_str(fp, c->sc_smtp_ciphers);

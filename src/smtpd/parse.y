@@ -68,6 +68,7 @@ static void	 set_resolver(const char *);
 static void	 set_queue_encryption(const char *);
 static void	 set_delay(time_t *, const char *, const char *);
 static void	 add_bounce_delay(const char *);
+static void	 set_smtp_timeout(const char *, const char *);
 static void	 set_srs_key(char **, const char *);
 static void	 set_srs_ttl(const char *);
 static void	 set_subaddr_delim(const char *);
@@ -93,6 +94,7 @@ static void	 add_wrapper(const char *, const char *);
 %token	ON
 %token	PATH PHASE PIDFILE PKI PORT PROC PROC_EXEC PROTOCOLS PROXY_V2
 %token	QUEUE
+%token	BARE_CR BARE_LF RETRY_DELAY TIMEOUT
 %token	RCPT_TO RDNS RECEIVED_AUTH REGEX REJECT RELAY REPORT RESOLVER REWRITE
 %token	SCHEDULER SENDERS SMTP SMTPS SOCKET SRC SRS SUB_ADDR_DELIM
 %token	TABLE TAG TLS TLS_REQUIRE TTL
@@ -105,7 +107,7 @@ static void	 add_wrapper(const char *, const char *);
 %type	<v.string>	str
 %type	<v.table>	tables tablenew tableref
 %type	<v.filter>	filterref
-%type	<v.number>	negation regex
+%type	<v.number>	negation regex bare_policy
 
 %%
 
@@ -226,6 +228,12 @@ queue		: QUEUE COMPRESSION		{
 			set_global_path(&ps.conf->sc_queue_path, $3,
 			    "queue path", 0);
 		}
+		| QUEUE RETRY_DELAY str		{
+			set_delay(&ps.conf->sc_queue_retry_delay, $3,
+			    "retry-delay");
+			if (ps.conf->sc_queue_retry_delay < 1)
+				parse_error("retry-delay must be at least 1s");
+		}
 		;
 
 srs		: SRS KEY str			{ set_srs_key(&ps.conf->sc_srs_key, $3); }
@@ -242,6 +250,22 @@ smtp		: SMTP LIMIT smtp_limits
 		}
 		| SMTP MAX_MESSAGE_SIZE str	{ set_size($3); }
 		| SMTP SUB_ADDR_DELIM str	{ set_subaddr_delim($3); }
+		| SMTP TIMEOUT STRING str	{ set_smtp_timeout($3, $4); }
+		| SMTP TIMEOUT DATA str		{ set_smtp_timeout("data", $4); }
+		| SMTP BARE_LF bare_policy	{ ps.conf->sc_smtp_bare_lf = $3; }
+		| SMTP BARE_CR bare_policy	{ ps.conf->sc_smtp_bare_cr = $3; }
+		;
+
+bare_policy	: REJECT			{ $$ = SMTP_BARE_REJECT; }
+		| STRING			{
+			if (strcmp($1, "accept") == 0)
+				$$ = SMTP_BARE_ACCEPT;
+			else {
+				parse_error("expected accept or reject, "
+				    "not %s", $1);
+				$$ = SMTP_BARE_REJECT;
+			}
+		}
 		;
 
 smtp_limits	: STRING NUMBER			{ set_limit("smtp", $1, $2); }
@@ -856,6 +880,12 @@ set_limit(const char *section, const char *key, int64_t val)
 			field = &c->sc_max_rcpt;
 		else if (strcmp(key, "max-mails") == 0)
 			field = &c->sc_max_mails;
+		else if (strcmp(key, "max-sessions") == 0)
+			field = &c->sc_smtp_max_sessions;
+		else if (strcmp(key, "max-sessions-per-ip") == 0)
+			field = &c->sc_smtp_max_sessions_per_ip;
+		else if (strcmp(key, "max-failures") == 0)
+			field = &c->sc_smtp_max_failures;
 		else {
 			parse_error("invalid session limit keyword: %s", key);
 			return;
@@ -1008,6 +1038,25 @@ add_bounce_delay(const char *s)
 		return;
 	}
 	c->sc_bounce_warn[c->sc_nbounce_warn++] = t;
+}
+
+/* "smtp timeout command|data DELAY" (Postern's own). */
+static void
+set_smtp_timeout(const char *state, const char *delay)
+{
+	time_t	*field;
+
+	if (strcmp(state, "command") == 0)
+		field = &ps.conf->sc_smtp_timeout_command;
+	else if (strcmp(state, "data") == 0)
+		field = &ps.conf->sc_smtp_timeout_data;
+	else {
+		parse_error("invalid smtp timeout state: %s (command or data)",
+		    state);
+		return;
+	}
+	if (config_parse_delay(delay, field) == -1 || *field < 1)
+		parse_error("invalid smtp timeout delay: %s", delay);
 }
 
 static void
