@@ -80,7 +80,16 @@
 #define SMTP_DSN_ORCPT_MAX	500		/* RFC 3461 4.2 */
 #define SMTP_AUTHUSER_MAX	255
 #define SMTP_SESSION_FD_RESERVE	32		/* fds kept for the rest */
-#define SMTP_MAX_PENDING_OUT	(256 * 1024)	/* unread replies, then close */
+#define SMTP_MAX_PENDING_OUT	(256 * 1024)	/* unread replies: stop reading */
+#define SMTP_LOG_CMD_MAX	100		/* command text kept for logs */
+#define SMTP_TX_BUFFER		(64 * 1024)	/* message bytes gathered per
+						 * write(2) to the spool */
+#define SMTP_MAX_SINGLE_READ	(64 * 1024)	/* bytes taken from a client
+						 * per read */
+#define SMTP_MIN_TIMEOUT	10		/* seconds: idle timeouts never
+						 * shrink below this under load */
+#define SMTP_ACCEPT_BACKOFF	1		/* seconds without accepting
+						 * when out of descriptors */
 
 /* Envelopes and the queue (envelope.h, queue_fs.c). */
 #define ENVELOPE_TEXT_MAX	8192		/* one serialised envelope */
@@ -96,6 +105,8 @@
 #define EXPAND_MAX_NODES	1024		/* addresses from one recipient */
 #define EXPAND_MAX_FILE		(1024 * 1024)	/* .forward, :include: file */
 #define TABLE_MAX_FILE		(256 * 1024 * 1024) /* one table file */
+#define TABLE_MAX_LINE		(64 * 1024)	/* one entry, with its aliases
+						 * continuation lines */
 
 /* Local delivery. */
 #define DELIVER_MAX_STATUS	512		/* error text from a delivery */
