@@ -47,7 +47,10 @@ LIB_SRCS = \
 	src/lib/log.c \
 	src/lib/imsg_types.c \
 	src/lib/ipc.c \
-	src/lib/ipc_msg.c
+	src/lib/ipc_msg.c \
+	src/lib/mailaddr.c \
+	src/lib/smtp_parse.c \
+
 
 # src/smtpd: the daemon, one file per process plus helpers.
 SMTPD_SRCS = \
@@ -90,6 +93,8 @@ SMTPCTL_SRCS = \
 UNIT_TESTS = \
 	regress/lib/ipc_test \
 	regress/lib/ipc_msg_test \
+	regress/lib/mailaddr_test \
+	regress/lib/smtp_parse_test \
 	regress/smtpd/proc_dispatch_test \
 	regress/smtpd/config_ipc_test \
 	regress/smtpd/parse_test \

@@ -29,6 +29,9 @@ struct mailaddr {
 #define MAILADDR_UTF8		0x01	/* SMTPUTF8: UTF-8 in both parts */
 #define MAILADDR_NO_DOMAIN_OK	0x02	/* "user" without @domain is valid
 					 * (aliases, tables, postmaster) */
+#define MAILADDR_HOSTNAME	0x04	/* mailaddr_domain_valid() only: also
+					 * '_' inside labels (HELO names, as
+					 * res_hnok(3) allows) */
 
 /*
  * Parse an address without angle brackets: "user@domain",
