@@ -50,6 +50,7 @@ LIB_SRCS = \
 	src/lib/ipc_msg.c \
 	src/lib/mailaddr.c \
 	src/lib/smtp_parse.c \
+	src/lib/smtp_data.c \
 
 
 # src/smtpd: the daemon, one file per process plus helpers.
@@ -95,6 +96,7 @@ UNIT_TESTS = \
 	regress/lib/ipc_msg_test \
 	regress/lib/mailaddr_test \
 	regress/lib/smtp_parse_test \
+	regress/lib/smtp_data_test \
 	regress/smtpd/proc_dispatch_test \
 	regress/smtpd/config_ipc_test \
 	regress/smtpd/parse_test \
