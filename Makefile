@@ -50,7 +50,10 @@ LIB_SRCS = \
 	src/lib/ipc_msg.c \
 	src/lib/mailaddr.c \
 	src/lib/smtp_parse.c \
-	src/lib/smtp_data.c \
+	src/lib/envelope.c \
+	src/lib/bounce.c \
+	src/lib/aliases.c \
+	src/lib/table_parse.c \
 
 
 # src/smtpd: the daemon, one file per process plus helpers.
@@ -96,7 +99,10 @@ UNIT_TESTS = \
 	regress/lib/ipc_msg_test \
 	regress/lib/mailaddr_test \
 	regress/lib/smtp_parse_test \
-	regress/lib/smtp_data_test \
+	regress/lib/table_parse_test \
+	regress/lib/aliases_test \
+	regress/lib/envelope_test \
+	regress/lib/bounce_test \
 	regress/smtpd/proc_dispatch_test \
 	regress/smtpd/config_ipc_test \
 	regress/smtpd/parse_test \
@@ -117,6 +123,8 @@ SH_TESTS = \
 FUZZ_TARGETS = \
 	fuzz_ipc \
 	fuzz_config \
+	fuzz_envelope \
+	fuzz_aliases \
 
 
 # ---------------------------------------------------------------------

@@ -621,12 +621,19 @@ load_field(struct envelope *evp, const struct evp_field *ef, const char *s,
 		break;
 	case K_ADDR:
 		{
-			struct mailaddr	ma;
+			struct mailaddr	 ma;
+			struct mailaddr	*dst = (struct mailaddr *)base;
 
 			if (addr_parse(&ma, s, len) == -1 ||
 			    addr_check(&ma, ef->ef_flags) == -1)
 				return -1;
-			memcpy(base, &ma, sizeof(ma));
+			/* Only the strings: nothing the parser left
+			 * after a NUL reaches the struct. */
+			memset(dst, 0, sizeof(*dst));
+			(void)strlcpy(dst->ma_user, ma.ma_user,
+			    sizeof(dst->ma_user));
+			(void)strlcpy(dst->ma_domain, ma.ma_domain,
+			    sizeof(dst->ma_domain));
 		}
 		break;
 	case K_METHOD:
