@@ -50,6 +50,7 @@ LIB_SRCS = \
 	src/lib/ipc_msg.c \
 	src/lib/mailaddr.c \
 	src/lib/smtp_parse.c \
+	src/lib/smtp_data.c \
 	src/lib/envelope.c \
 	src/lib/bounce.c \
 	src/lib/aliases.c \
@@ -99,6 +100,7 @@ UNIT_TESTS = \
 	regress/lib/ipc_msg_test \
 	regress/lib/mailaddr_test \
 	regress/lib/smtp_parse_test \
+	regress/lib/smtp_data_test \
 	regress/lib/table_parse_test \
 	regress/lib/aliases_test \
 	regress/lib/envelope_test \
