@@ -66,6 +66,12 @@ SMTPD_SRCS = \
 	src/smtpd/proc_priv.c \
 	src/smtpd/stat.c \
 	src/smtpd/lka.c \
+	src/smtpd/lka_rule.c \
+	src/smtpd/lka_expand.c \
+	src/smtpd/table.c \
+	src/smtpd/table_static.c \
+	src/smtpd/table_file.c \
+	src/smtpd/parent_forward.c \
 	src/smtpd/ca.c \
 	src/smtpd/queue.c \
 	src/smtpd/scheduler.c \
@@ -108,6 +114,8 @@ UNIT_TESTS = \
 	regress/smtpd/proc_dispatch_test \
 	regress/smtpd/config_ipc_test \
 	regress/smtpd/parse_test \
+	regress/smtpd/lka_table_test \
+	regress/smtpd/lka_rule_test \
 	regress/smtpd/proc_priv_test \
 
 

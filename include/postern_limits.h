@@ -105,6 +105,7 @@
 #define EXPAND_MAX_NODES	1024		/* addresses from one recipient */
 #define EXPAND_MAX_FILE		(1024 * 1024)	/* .forward, :include: file */
 #define TABLE_MAX_FILE		(256 * 1024 * 1024) /* one table file */
+#define LKA_MAX_REQUESTS	16384		/* recipients being expanded */
 #define TABLE_MAX_LINE		(64 * 1024)	/* one entry, with its aliases
 						 * continuation lines */
 

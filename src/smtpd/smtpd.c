@@ -33,6 +33,7 @@
 #include "imsg_types.h"
 #include "ipc.h"
 #include "log.h"
+#include "parent_forward.h"
 #include "proc.h"
 #include "proc_priv.h"
 #include "stat.h"
@@ -141,7 +142,13 @@ parent_dispatch_control(struct ipc_msg *msg)
 static void
 parent_dispatch_lka(struct ipc_msg *msg)
 {
-	proc_bad_msg(PROC_LKA, msg, "unexpected message");
+	switch (msg->hdr.type) {
+	case IMSG_LKA_FORWARD_OPEN:
+		parent_forward_open(msg);
+		break;
+	default:
+		proc_bad_msg(PROC_LKA, msg, "unexpected message");
+	}
 }
 
 static void
