@@ -78,6 +78,14 @@ SMTPD_SRCS = \
 	src/smtpd/smtp.c \
 	src/smtpd/mta.c \
 	src/smtpd/mda.c \
+	src/smtpd/mda_format.c \
+	src/smtpd/mda_result.c \
+	src/smtpd/parent_deliver.c \
+	src/smtpd/deliver.c \
+	src/smtpd/deliver_maildir.c \
+	src/smtpd/deliver_mbox.c \
+	src/smtpd/deliver_lmtp.c \
+	src/smtpd/deliver_mda.c \
 	src/smtpd/config.c \
 	src/smtpd/config_print.c \
 	src/smtpd/config_ipc_send.c \

@@ -112,6 +112,13 @@
 /* Local delivery. */
 #define DELIVER_MAX_STATUS	512		/* error text from a delivery */
 #define MDA_MAX_PENDING		100000		/* deliveries waiting in mda */
+#define MDA_FD_RESERVE		64		/* mda descriptors kept free of
+						 * waiting deliveries */
+#define MDA_STATUS_GRACE	10		/* seconds to wait for a status
+						 * pipe's end after the exit */
+#define DELIVER_LOCK_TIMEOUT	60		/* seconds to get an mbox lock */
+#define DELIVER_DOTLOCK_STALE	300		/* seconds: older .lock removed */
+#define DELIVER_LMTP_TIMEOUT	300		/* seconds per LMTP step */
 
 /* Queue defaults. */
 #define QUEUE_DEFAULT_TTL	(4 * 24 * 60 * 60)

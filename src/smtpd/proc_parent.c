@@ -27,6 +27,7 @@
 #include "config.h"
 #include "imsg_types.h"
 #include "log.h"
+#include "mda.h"
 #include "postern_limits.h"
 #include "proc.h"
 #include "proc_internal.h"
@@ -198,8 +199,11 @@ parent_sigchld(int sig, short ev, void *arg)
 			    parent_children[id].ch_pid == pid)
 				break;
 		}
-		if (id == PROC_COUNT)
+		if (id == PROC_COUNT) {
+			/* Not a role: a delivery child (or nothing of ours). */
+			(void)parent_deliver_reaped(pid, status);
 			continue;
+		}
 		parent_children[id].ch_alive = 0;
 		proc_chan_close(id);
 		parent_describe(status, why, sizeof(why));

@@ -75,6 +75,11 @@ static const int proc_sys_queue[] = {
 	SYS(access), SYS(faccessat), SYS(faccessat2), -1
 };
 
+/* mda: sizes its waiting list to the descriptor limit at start. */
+static const int proc_sys_mda[] = {
+	SYS(getrlimit), SYS(setrlimit), SYS(prlimit64), -1
+};
+
 static const int proc_sys_none[] = { -1 };
 
 static const struct proc_priv proc_privs[PROC_COUNT] = {
@@ -95,7 +100,7 @@ static const struct proc_priv proc_privs[PROC_COUNT] = {
 	[PROC_MTA] =	{ "mta",	USER_DAEMON,	PRIV_ROOT_EMPTY,
 			    proc_sys_none },
 	[PROC_MDA] =	{ "mda",	USER_DAEMON,	PRIV_ROOT_EMPTY,
-			    proc_sys_none },
+			    proc_sys_mda },
 };
 
 const struct proc_priv *

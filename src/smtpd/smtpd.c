@@ -33,6 +33,7 @@
 #include "imsg_types.h"
 #include "ipc.h"
 #include "log.h"
+#include "mda.h"
 #include "parent_forward.h"
 #include "proc.h"
 #include "proc_priv.h"
@@ -184,6 +185,11 @@ parent_dispatch_mta(struct ipc_msg *msg)
 static void
 parent_dispatch_mda(struct ipc_msg *msg)
 {
+	switch (msg->hdr.type) {
+	case IMSG_MDA_FORK:
+		parent_deliver_fork(msg);
+		return;
+	}
 	proc_bad_msg(PROC_MDA, msg, "unexpected message");
 }
 
