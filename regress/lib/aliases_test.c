@@ -141,6 +141,11 @@ ATF_TC_BODY(lists, tc)
 	ok(",, a,,,", "user:a;");
 	ok("", "");
 	ok("  \t ", "");
+	/* Comment lines (.forward): only where a line starts. */
+	ok("# mine\nbob\n  # indented, too\n\n/tmp/x # not here\n#",
+	    "user:bob;file:/tmp/x # not here;");
+	ok("#only a comment", "");
+	bad("a, #b", "invalid user name");
 }
 
 ATF_TC_WITHOUT_HEAD(quoting);
@@ -193,7 +198,10 @@ ATF_TC_BODY(malformed, tc)
 {
 	bad("\"unbalanced", "unbalanced quote");
 	bad("a, '|cmd", "unbalanced quote");
-	bad("a\\", "backslash at the end");
+	bad("a\\", "backslash at the end of a line");
+	bad("a\\\nb", "backslash at the end of a line");
+	bad("\"|cmd a,\nb\"", "unbalanced quote");
+	bad("\"|cmd a,\\\nb\"", "unbalanced quote");
 	bad_len("a\0b", 3, "NUL byte");
 	bad("a\x01" "b", "control character in an item");
 	bad("|echo \x1b[2J", "control character in an item");
@@ -201,7 +209,7 @@ ATF_TC_BODY(malformed, tc)
 	bad("|", "empty path or command");
 	bad(":include:", ":include: needs an absolute path");
 	bad(":include:relative/path", ":include: needs an absolute path");
-	bad("\\", "backslash at the end");
+	bad("\\", "backslash at the end of a line");
 	bad("\\bob@example.org", "invalid user name after '\\'");
 	bad("\\", NULL);
 	bad("user name", "invalid user name");

@@ -6,11 +6,13 @@
  * classified and validated, and anything that is not exactly one of the
  * six kinds refuses the whole list.  Library code: no logging, no exit.
  *
- * Splitting: items are separated by ',' and by newlines.  A separator
+ * Splitting: items are separated by ',' and by newlines.  A ','
  * inside double quotes does not separate, nor one escaped by a
  * backslash; single quotes quote too, but only when the item starts
- * with one (so that "o'brien@example.org" stays an address).  An item
- * is then trimmed of blanks; empty items are skipped.
+ * with one (so that "o'brien@example.org" stays an address).  Quotes
+ * and escapes never span lines.  A line whose first non-blank
+ * character is '#' is a comment (forward(5)).  An item is then trimmed
+ * of blanks; empty items are skipped.
  *
  * Classifying, in this order (COMPAT.md 4.1), on the item with its
  * outer quotes removed when the whole item is one quoted string:
@@ -316,7 +318,7 @@ aliases_parse_items(const char *s, size_t len, expand_item_cb cb, void *arg,
 {
 	size_t	 i, start = 0;
 	char	 q = '\0';
-	int	 at_start = 1;
+	int	 at_start = 1, at_bol = 1;
 
 	*errstr = NULL;
 	if (memchr(s, '\0', len) != NULL) {
@@ -327,24 +329,36 @@ aliases_parse_items(const char *s, size_t len, expand_item_cb cb, void *arg,
 		char	c = s[i];
 
 		if (q != '\0') {
+			/* Quotes never span lines. */
+			if (c == '\n' || (c == '\\' && i + 1 < len &&
+			    s[i + 1] == '\n'))
+				break;
 			if (c == '\\' && i + 1 < len)
 				i++;
 			else if (c == q)
 				q = '\0';
 			continue;
 		}
+		/* A line whose first non-blank is '#' is a comment (.forward,
+		 * :include: files). */
+		if (at_bol && c == '#') {
+			while (i + 1 < len && s[i + 1] != '\n')
+				i++;
+			start = i + 1;
+			continue;
+		}
 		if (c == '\\') {
-			if (i + 1 == len) {
-				*errstr = "backslash at the end";
+			if (i + 1 == len || s[i + 1] == '\n') {
+				*errstr = "backslash at the end of a line";
 				return -1;
 			}
 			i++;
-			at_start = 0;
+			at_start = at_bol = 0;
 			continue;
 		}
 		if (c == '"' || (c == '\'' && at_start)) {
 			q = c;
-			at_start = 0;
+			at_start = at_bol = 0;
 			continue;
 		}
 		if (c == ',' || c == '\n') {
@@ -352,10 +366,11 @@ aliases_parse_items(const char *s, size_t len, expand_item_cb cb, void *arg,
 				return -1;
 			start = i + 1;
 			at_start = 1;
+			at_bol = c == '\n';
 			continue;
 		}
 		if (!al_isblank(c))
-			at_start = 0;
+			at_start = at_bol = 0;
 	}
 	if (q != '\0') {
 		*errstr = "unbalanced quote";
