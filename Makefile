@@ -124,6 +124,7 @@ UNIT_TESTS = \
 	regress/smtpd/parse_test \
 	regress/smtpd/lka_table_test \
 	regress/smtpd/lka_rule_test \
+	regress/smtpd/lka_expand_test \
 	regress/smtpd/proc_priv_test \
 
 

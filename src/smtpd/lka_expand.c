@@ -732,13 +732,18 @@ x_include(struct lka_expand *x, struct xnode *n)
 static void
 x_error_node(struct lka_expand *x, struct xnode *n)
 {
-	char	text[SMTP_REPLY_MAX];
+	char	text[ENVELOPE_ARG_MAX + 16];
 
 	if (n->xn_code < 400 || n->xn_code > 599) {
 		x_tempfail(x);
 		return;
 	}
-	strlcpy(text, n->xn_value, sizeof(text));
+	/* Postern always gives an enhanced status code (RFC 3463). */
+	if (isdigit((unsigned char)n->xn_value[0]) && n->xn_value[1] == '.')
+		strlcpy(text, n->xn_value, sizeof(text));
+	else
+		snprintf(text, sizeof(text), "%d.0.0 %s", n->xn_code / 100,
+		    n->xn_value);
 	x_error(x, n->xn_code, text, NULL);
 }
 
