@@ -57,6 +57,36 @@ smtpctl_8_body()
 	lint_page smtpctl.8
 }
 
+atf_test_case aliases_5
+aliases_5_head()
+{
+	atf_set descr "man/aliases.5 is clean under mandoc -Tlint -Wwarning"
+}
+aliases_5_body()
+{
+	lint_page aliases.5
+}
+
+atf_test_case forward_5
+forward_5_head()
+{
+	atf_set descr "man/forward.5 is clean under mandoc -Tlint -Wwarning"
+}
+forward_5_body()
+{
+	lint_page forward.5
+}
+
+atf_test_case table_5
+table_5_head()
+{
+	atf_set descr "man/table.5 is clean under mandoc -Tlint -Wwarning"
+}
+table_5_body()
+{
+	lint_page table.5
+}
+
 atf_test_case all_pages
 all_pages_head()
 {
@@ -78,7 +108,7 @@ all_pages_body()
 			bad="$bad ${page##*/}"
 		fi
 	done
-	[ "$n" -ge 3 ] || atf_fail "expected at least 3 pages in man/, found $n"
+	[ "$n" -ge 6 ] || atf_fail "expected at least 6 pages in man/, found $n"
 	[ -z "$bad" ] || atf_fail "mandoc -Tlint complains about:$bad"
 }
 
@@ -116,6 +146,9 @@ atf_init_test_cases()
 	atf_add_test_case smtpd_8
 	atf_add_test_case smtpd_conf_5
 	atf_add_test_case smtpctl_8
+	atf_add_test_case aliases_5
+	atf_add_test_case forward_5
+	atf_add_test_case table_5
 	atf_add_test_case all_pages
 	atf_add_test_case lint_catches_defects
 }
