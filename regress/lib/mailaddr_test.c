@@ -162,6 +162,20 @@ ATF_TC_BODY(domain_errors, tc)
 	bad("u@[IPv4:192.0.2.1]", 0);
 	bad("u@[x-tag:stuff]", 0);
 	bad("u@[2001:db8::1]", 0);	/* IPv6 needs its tag */
+	bad("u@[IPv6:2001:db8::1 ]", 0);
+	bad("u@[ 192.0.2.1]", 0);
+	{
+		/* A NUL inside a literal must not cut it short (found by
+		 * fuzz_addr: inet_pton() stops at the NUL). */
+		struct mailaddr	ma;
+
+		ATF_CHECK(mailaddr_parse(&ma, "u@[IPv6:2001:db8::\0\0001]",
+		    22, 0, NULL) == -1);
+		ATF_CHECK(mailaddr_parse(&ma, "u@[192.0.2.1\0]", 14, 0,
+		    NULL) == -1);
+		ATF_CHECK(mailaddr_parse_path(&ma, "<u@[192.0.2.1\0]>", 16, 0,
+		    0, NULL) == -1);
+	}
 	ATF_CHECK(!mailaddr_domain_valid("", 0));
 	ATF_CHECK(!mailaddr_domain_valid("a_b.example", 0));
 	ATF_CHECK(mailaddr_domain_valid("a_b.example", MAILADDR_HOSTNAME));

@@ -198,9 +198,15 @@ literal_check(const char *s, size_t len)
 	char			 buf[LITERAL_MAX];
 	struct in_addr		 in4;
 	struct in6_addr		 in6;
+	size_t			 i;
 
 	if (len < 3 || len >= sizeof(buf) || s[0] != '[' || s[len - 1] != ']')
 		return 0;
+	/* inet_pton() stops at a NUL: look at every byte first. */
+	for (i = 1; i < len - 1; i++)
+		if (strchr("0123456789abcdefABCDEFiIpPvV:.", s[i]) == NULL ||
+		    s[i] == '\0')
+			return 0;
 	if (len > 6 && strncasecmp(s + 1, "IPv6:", 5) == 0) {
 		memcpy(buf, s + 6, len - 7);
 		buf[len - 7] = '\0';
