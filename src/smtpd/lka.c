@@ -23,7 +23,6 @@
 #include <arpa/inet.h>
 
 #include <ifaddrs.h>
-#include <netdb.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -364,8 +363,8 @@ static void
 lka_localaddrs(struct lka_ctx *ctx)
 {
 	struct ifaddrs	*ifa, *p;
-	char		 buf[NI_MAXHOST];
-	socklen_t	 sl;
+	char		 buf[INET6_ADDRSTRLEN];
+	const void	*a;
 	size_t		 i, n = 0;
 
 	for (i = 0; i < ctx->lc_nlocaladdrs; i++)
@@ -386,17 +385,18 @@ lka_localaddrs(struct lka_ctx *ctx)
 	for (p = ifa; p != NULL; p = p->ifa_next) {
 		if (p->ifa_addr == NULL)
 			continue;
+		/* inet_ntop, not getnameinfo: no interface name lookup
+		 * (an ioctl) for scoped addresses, and a client address
+		 * never carries a scope anyway. */
 		if (p->ifa_addr->sa_family == AF_INET)
-			sl = sizeof(struct sockaddr_in);
+			a = &((struct sockaddr_in *)p->ifa_addr)->sin_addr;
 		else if (p->ifa_addr->sa_family == AF_INET6)
-			sl = sizeof(struct sockaddr_in6);
+			a = &((struct sockaddr_in6 *)p->ifa_addr)->sin6_addr;
 		else
 			continue;
-		if (getnameinfo(p->ifa_addr, sl, buf, sizeof(buf), NULL, 0,
-		    NI_NUMERICHOST) != 0)
+		if (inet_ntop(p->ifa_addr->sa_family, a, buf, sizeof(buf)) ==
+		    NULL)
 			continue;
-		/* No scope: a client address never carries one. */
-		buf[strcspn(buf, "%")] = '\0';
 		if ((ctx->lc_localaddrs[ctx->lc_nlocaladdrs] =
 		    strdup(buf)) == NULL)
 			fatal("lka_localaddrs");

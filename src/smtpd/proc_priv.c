@@ -80,6 +80,19 @@ static const int proc_sys_mda[] = {
 	SYS(getrlimit), SYS(setrlimit), SYS(prlimit64), -1
 };
 
+/* lka: reads table, aliases and :include: files and calls getpwnam
+ * (nss files: /etc/nsswitch.conf and /etc/passwd; the nscd client tries
+ * a unix socket first; Debian's "systemd" nss module, loaded when files
+ * has no answer, reads its capability bounding set with prctl, walks
+ * paths with readlinkat and may talk varlink on a unix socket), and
+ * lists the local addresses with getifaddrs (a netlink socket) for
+ * "from local"/"for local". */
+static const int proc_sys_lka[] = {
+	SYS(openat), SYS(socket), SYS(connect), SYS(bind), SYS(getsockname),
+	SYS(setsockopt), SYS(getsockopt), SYS(prctl), SYS(readlinkat),
+	SYS(readlink), -1
+};
+
 static const int proc_sys_none[] = { -1 };
 
 static const struct proc_priv proc_privs[PROC_COUNT] = {
@@ -88,7 +101,7 @@ static const struct proc_priv proc_privs[PROC_COUNT] = {
 	[PROC_CONTROL] = { "control",	USER_DAEMON,	PRIV_ROOT_EMPTY,
 			    proc_sys_control },
 	[PROC_LKA] =	{ "lka",	USER_DAEMON,	PRIV_ROOT_NONE,
-			    proc_sys_none },
+			    proc_sys_lka },
 	[PROC_CA] =	{ "ca",		USER_DAEMON,	PRIV_ROOT_EMPTY,
 			    proc_sys_none },
 	[PROC_QUEUE] =	{ "queue",	USER_QUEUE,	PRIV_ROOT_SPOOL,
