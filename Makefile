@@ -126,6 +126,8 @@ UNIT_TESTS = \
 	regress/smtpd/lka_rule_test \
 	regress/smtpd/lka_expand_test \
 	regress/smtpd/proc_priv_test \
+	regress/smtpd/mda_format_test \
+	regress/smtpd/deliver_method_test \
 
 
 # atf-sh tests: copied with the executable bit into the build root.

@@ -109,6 +109,7 @@ lmtp_reply(struct lmtp *l)
 	char	*nl, *line;
 	ssize_t	 n;
 	size_t	 len, i;
+	int	 last;
 
 	for (;;) {
 		while ((nl = memchr(l->l_in, '\n', l->l_inlen)) == NULL) {
@@ -147,9 +148,10 @@ lmtp_reply(struct lmtp *l)
 			l->l_reply[i] = (line[i] >= 0x20 && line[i] < 0x7f) ?
 			    line[i] : '?';
 		l->l_reply[i] = '\0';
+		last = len == 3 || line[3] == ' ';
 		l->l_inlen -= (size_t)(nl + 1 - l->l_in);
 		memmove(l->l_in, nl + 1, l->l_inlen);
-		if (len == 3 || line[3] == ' ')
+		if (last)
 			return 0;
 	}
 }

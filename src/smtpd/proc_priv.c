@@ -93,6 +93,11 @@ static const int proc_sys_lka[] = {
 	SYS(readlink), -1
 };
 
+/* mda: sizes its waiting list to the descriptor limit at start. */
+static const int proc_sys_mda[] = {
+	SYS(getrlimit), SYS(setrlimit), SYS(prlimit64), -1
+};
+
 static const int proc_sys_none[] = { -1 };
 
 static const struct proc_priv proc_privs[PROC_COUNT] = {
