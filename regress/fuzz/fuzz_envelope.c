@@ -55,7 +55,8 @@ check_bounce(const struct envelope *evp, const uint8_t *data, size_t size)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char	 t1[ENVELOPE_TEXT_MAX + 1], t2[ENVELOPE_TEXT_MAX + 1];
+	static char	 t1[ENVELOPE_TEXT_MAX + 1];
+	static char	 t2[ENVELOPE_TEXT_MAX + 1];
 	struct envelope	 e1, e2;
 	const char	*errstr;
 	char		*copy;

@@ -402,7 +402,8 @@ ATF_TC_BODY(utf8_recipient, tc)
 	evp.evp_dest = evp.evp_rcpt;
 	b = make_bounce(&evp, BOUNCE_FAILED, orig_7bit, strlen(orig_7bit));
 	check_structure(b);
-	CHECK_LINE(b, "Final-Recipient: utf-8; j\\x{F6}rg@b\\x{FC}cher.example");
+	CHECK_LINE(b,
+	    "Final-Recipient: utf-8; j\\x{F6}rg@b\\x{FC}cher.example");
 	CHECK_LINE(b, "Content-Type: text/plain; charset=utf-8");
 	ATF_CHECK(strstr(b, "    j\xc3\xb6rg@b\xc3\xbc" "cher.example: 550")
 	    != NULL);

@@ -54,7 +54,8 @@ al_isdigit(char c)
 static int
 al_isalnum(char c)
 {
-	return al_isdigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+	return al_isdigit(c) || (c >= 'a' && c <= 'z') ||
+	    (c >= 'A' && c <= 'Z');
 }
 
 static int
@@ -362,7 +363,8 @@ aliases_parse_items(const char *s, size_t len, expand_item_cb cb, void *arg,
 			continue;
 		}
 		if (c == ',' || c == '\n') {
-			if (al_item(s + start, i - start, cb, arg, errstr) == -1)
+			if (al_item(s + start, i - start, cb, arg,
+			    errstr) == -1)
 				return -1;
 			start = i + 1;
 			at_start = 1;

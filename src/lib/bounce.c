@@ -400,7 +400,7 @@ bounce_write(FILE *out, const struct envelope *evp, int kind, FILE *orig,
 
 	if ((kind != BOUNCE_FAILED && kind != BOUNCE_DELAYED) ||
 	    mailaddr_is_null(&evp->evp_sender)) {
-		errno = EINVAL;		/* never a bounce to the null path */
+		errno = EINVAL;	/* never a bounce to the null path */
 		return -1;
 	}
 	bounce_ascii(host, sizeof(host), name);
@@ -411,7 +411,8 @@ bounce_write(FILE *out, const struct envelope *evp, int kind, FILE *orig,
 		return -1;
 	for (tries = 0;; tries++) {
 		bounce_boundary(boundary, sizeof(boundary));
-		if (bounce_copy(orig, NULL, headers_only, boundary, &bs) == -1 ||
+		if (bounce_copy(orig, NULL, headers_only, boundary,
+		    &bs) == -1 ||
 		    fseeko(orig, start, SEEK_SET) == -1)
 			return -1;
 		if (!bs.bs_clash)

@@ -61,7 +61,7 @@
 #include "envelope.h"
 #include "smtp_parse.h"
 
-#define EVP_UID_MAX	4294967294ULL	/* (uid_t)-1 means "no change" */
+#define EVP_UID_MAX	4294967294ULL	/* (uid_t)-1: "no change" */
 #define EVP_TIME_MAX	253402300799ULL	/* 9999-12-31T23:59:59Z */
 #define EVP_KEY_MAX	16
 
@@ -98,7 +98,7 @@ struct evp_field {
 /* Output order. */
 static const struct evp_field evp_fields[] = {
 	{ "version",	K_VERSION,	0, 0, F_REQUIRED },
-	FOFF("id",	K_ID,		evp_id,		F_REQUIRED),
+	FOFF("id",	K_ID,		evp_id,	F_REQUIRED),
 	FOFF("type",	K_TYPE,		evp_type,	F_REQUIRED),
 	FOFF("flags",	K_FLAGS,	evp_flags,	0),
 	FSTR("tag",			evp_tag),
@@ -107,8 +107,8 @@ static const struct evp_field evp_fields[] = {
 	FSTR("hostname",		evp_hostname),
 	FSTR("src",			evp_src),
 	FSTR("auth",			evp_auth),
-	FOFF("sender",	K_ADDR,		evp_sender,	F_REQUIRED),
-	FOFF("rcpt",	K_ADDR,		evp_rcpt,	F_REQUIRED | F_NONEMPTY),
+	FOFF("sender",	K_ADDR,		evp_sender, F_REQUIRED),
+	FOFF("rcpt",	K_ADDR,		evp_rcpt, F_REQUIRED | F_NONEMPTY),
 	FOFF("dest",	K_ADDR,		evp_dest,	F_REQUIRED),
 	FSTR("dispatcher",		evp_dispatcher),
 	FOFF("method",	K_METHOD,	evp_method,	F_REQUIRED),
@@ -123,7 +123,7 @@ static const struct evp_field evp_fields[] = {
 	FSTR("dsn-envid",		evp_dsn_envid),
 	FSTR("dsn-orcpt",		evp_dsn_orcpt),
 	FOFF("creation", K_TIME,	evp_creation,	F_REQUIRED),
-	FOFF("expire",	K_TIME,		evp_expire,	F_REQUIRED),
+	FOFF("expire",	K_TIME,		evp_expire, F_REQUIRED),
 	FOFF("lasttry",	K_TIME,		evp_lasttry,	0),
 	FOFF("retry",	K_U32,		evp_retry,	0),
 	FSTR("errorline",		evp_errorline),
@@ -505,7 +505,7 @@ envelope_dump(const struct envelope *evp, char *buf, size_t len)
 		}
 		out_str(&eo, "\n");
 	}
-	if (eo.eo_err || eo.eo_pos > ENVELOPE_TEXT_MAX || eo.eo_pos > INT32_MAX) {
+	if (eo.eo_err || eo.eo_pos > ENVELOPE_TEXT_MAX) {
 		buf[0] = '\0';
 		return -1;
 	}
@@ -724,7 +724,8 @@ envelope_load(struct envelope *evp, const char *buf, size_t len,
 	}
 	end = buf + len;
 	for (p = buf, line = 1; p < end; p = eol + 1, line++) {
-		eol = memchr(p, '\n', end - p);	/* found: buf ends in LF */
+		/* Always found: buf ends in LF. */
+		eol = memchr(p, '\n', end - p);
 		sep = memchr(p, ':', eol - p);
 		if (sep == NULL || sep + 1 >= eol || sep[1] != ' ') {
 			*errstr = load_error(line, NULL, "not \"key: value\"");
