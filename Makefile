@@ -68,6 +68,7 @@ SMTPD_SRCS = \
 	src/smtpd/lka.c \
 	src/smtpd/lka_rule.c \
 	src/smtpd/lka_expand.c \
+	src/smtpd/lka_user.c \
 	src/smtpd/table.c \
 	src/smtpd/table_static.c \
 	src/smtpd/table_file.c \

@@ -51,6 +51,16 @@ int	lka_rule_local_domain(const struct lka_ctx *, const struct envelope *,
 /* "from local": the local socket, a loopback or a local address. */
 int	lka_rule_local_source(const struct lka_ctx *, const struct envelope *);
 
+/* lka_user.c */
+struct action;
+/* The account name: 1 with its ids and home, 0 no such user, -1 lookup
+ * failure (logged).  From a's userbase table if it has one. */
+int	lka_user_lookup(const struct lka_ctx *, const struct action *a,
+	    const char *name, uid_t *, gid_t *, char *home, size_t homelen);
+/* Read a regular file's whole content (at most EXPAND_MAX_FILE) from
+ * fd into a new buffer.  0, or -1 logged (what names the file). */
+int	lka_file_read(int fd, const char *what, char **buf, size_t *len);
+
 /* lka_expand.c */
 enum lka_expand_status {
 	LKA_EXPAND_DONE = 0,	/* lka_expand_code() tells how */

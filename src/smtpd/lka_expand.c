@@ -299,35 +299,6 @@ x_parse(struct lka_expand *x, struct xnode *parent, const char *self,
 /* ------------------------------------------------------------------ */
 /* Users */
 
-/* 1 found, 0 no such user, -1 lookup failure. */
-static int
-x_user(struct lka_expand *x, const struct action *a, const char *name,
-    uid_t *uid, gid_t *gid, char *home, size_t homelen)
-{
-	struct passwd	*pw;
-
-	if (strlen(name) > ENVELOPE_USER_MAX)
-		return 0;
-	if (a != NULL && a->a_userbase != NULL)
-		return table_lookup_userinfo(table_set_get(x->x_ctx->lc_tables,
-		    a->a_userbase), name, uid, gid, home, homelen);
-	errno = 0;
-	if ((pw = getpwnam(name)) == NULL) {
-		if (errno == 0 || errno == ENOENT || errno == ESRCH ||
-		    errno == EBADF || errno == EPERM)
-			return 0;
-		log_warn("expand: getpwnam %s", name);
-		return -1;
-	}
-	*uid = pw->pw_uid;
-	*gid = pw->pw_gid;
-	if (strlcpy(home, pw->pw_dir, homelen) >= homelen) {
-		log_warnx("expand: home of %s too long", name);
-		return -1;
-	}
-	return 1;
-}
-
 static enum evp_method
 x_method(const struct action *a)
 {
@@ -591,7 +562,7 @@ x_username(struct lka_expand *x, struct xnode *n)
 	}
 
 	name = a->a_user != NULL ? a->a_user : base;
-	r = x_user(x, a, name, &uid, &gid, home, sizeof(home));
+	r = lka_user_lookup(x->x_ctx, a, name, &uid, &gid, home, sizeof(home));
 	if (r == -1) {
 		x_tempfail(x);
 		return;
@@ -645,7 +616,7 @@ x_target(struct lka_expand *x, struct xnode *n)
 		    n->xn_type == EXP_COMMAND ? "command" : "file",
 		    n->xn_value, name);
 	}
-	r = x_user(x, n->xn_owner[0] != '\0' || a->a_user != NULL ? a : NULL,
+	r = lka_user_lookup(x->x_ctx, n->xn_owner[0] != '\0' || a->a_user != NULL ? a : NULL,
 	    name, &uid, &gid, home, sizeof(home));
 	if (r != 1) {
 		log_warnx("expand: no account %s to run %s", name,
@@ -662,50 +633,6 @@ x_target(struct lka_expand *x, struct xnode *n)
 	    EVP_M_FILE, n->xn_value, name, uid, gid, home);
 }
 
-/* Read a whole small file (:include:, .forward): 0, or -1 logged. */
-static int
-x_read_fd(int fd, const char *what, char **bufp, size_t *lenp)
-{
-	struct stat	 st;
-	char		*buf;
-	size_t		 len = 0;
-	ssize_t		 r;
-
-	*bufp = NULL;
-	if (fstat(fd, &st) == -1) {
-		log_warn("expand: %s", what);
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		log_warnx("expand: %s: not a regular file", what);
-		return -1;
-	}
-	if ((buf = malloc(EXPAND_MAX_FILE + 1)) == NULL)
-		fatal("x_read_fd");
-	for (;;) {
-		r = read(fd, buf + len, EXPAND_MAX_FILE + 1 - len);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			log_warn("expand: %s", what);
-			free(buf);
-			return -1;
-		}
-		if (r == 0)
-			break;
-		len += r;
-		if (len > EXPAND_MAX_FILE) {
-			log_warnx("expand: %s: larger than %d bytes", what,
-			    EXPAND_MAX_FILE);
-			free(buf);
-			return -1;
-		}
-	}
-	*bufp = buf;
-	*lenp = len;
-	return 0;
-}
-
 static void
 x_include(struct lka_expand *x, struct xnode *n)
 {
@@ -719,7 +646,7 @@ x_include(struct lka_expand *x, struct xnode *n)
 		x_tempfail(x);
 		return;
 	}
-	if (x_read_fd(fd, n->xn_value, &buf, &len) == -1) {
+	if (lka_file_read(fd, n->xn_value, &buf, &len) == -1) {
 		close(fd);
 		x_tempfail(x);
 		return;
@@ -832,7 +759,7 @@ lka_expand_forward(struct lka_expand *x, int result, int fd)
 	x->x_fwd = NULL;
 	snprintf(what, sizeof(what), ".forward of %s", x->x_fwduser);
 	if (result == 0 && fd != -1) {
-		if (x_read_fd(fd, what, &buf, &len) == -1) {
+		if (lka_file_read(fd, what, &buf, &len) == -1) {
 			close(fd);
 			x_tempfail(x);
 			return;
