@@ -145,6 +145,9 @@ SH_TESTS = \
 FUZZ_TARGETS = \
 	fuzz_ipc \
 	fuzz_config \
+	fuzz_smtp_cmd \
+	fuzz_addr \
+	fuzz_data \
 	fuzz_envelope \
 	fuzz_aliases \
 
