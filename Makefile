@@ -77,6 +77,10 @@ SMTPD_SRCS = \
 	src/smtpd/queue.c \
 	src/smtpd/scheduler.c \
 	src/smtpd/smtp.c \
+	src/smtpd/smtp_session.c \
+	src/smtpd/smtp_command.c \
+	src/smtpd/smtp_tx.c \
+	src/smtpd/parent_listen.c \
 	src/smtpd/mta.c \
 	src/smtpd/mda.c \
 	src/smtpd/mda_format.c \
@@ -138,6 +142,7 @@ SH_TESTS = \
 	regress/man/keywords_test.sh \
 	regress/man/examples_test.sh \
 	regress/smtpd/proc_test.sh \
+	regress/smtpd/smtp_dialogue_test.sh \
 	regress/smtpd/config_test.sh \
 	regress/smtpctl/smtpctl_test.sh \
 

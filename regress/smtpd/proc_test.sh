@@ -23,7 +23,8 @@ smtp:_smtpd:/var/empty
 mta:_smtpd:/var/empty
 mda:_smtpd:/var/empty"
 
-# Channels of each role (proc.c's mesh) plus control's listening socket.
+# Channels of each role (proc.c's mesh) plus control's listening socket
+# and smtp's listening socket (the default configuration has one).
 sockets_of()
 {
 	case $1 in
@@ -32,7 +33,7 @@ sockets_of()
 	ca) echo 4 ;;
 	queue) echo 7 ;;
 	scheduler) echo 5 ;;
-	smtp) echo 5 ;;
+	smtp) echo 6 ;;
 	mta) echo 6 ;;
 	mda) echo 5 ;;
 	esac

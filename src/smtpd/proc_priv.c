@@ -98,6 +98,14 @@ static const int proc_sys_mda[] = {
 	SYS(getrlimit), SYS(setrlimit), SYS(prlimit64), -1
 };
 
+/* smtp: accepts clients on the sockets the parent bound, raises its
+ * descriptor limit at start (sessions are sized to it), and libevent
+ * asks how many bytes a socket holds (ioctl FIONREAD). */
+static const int proc_sys_smtp[] = {
+	SYS(accept4), SYS(getrlimit), SYS(setrlimit), SYS(prlimit64),
+	SYS(ioctl), SYS(shutdown), -1
+};
+
 static const int proc_sys_none[] = { -1 };
 
 static const struct proc_priv proc_privs[PROC_COUNT] = {
@@ -114,7 +122,7 @@ static const struct proc_priv proc_privs[PROC_COUNT] = {
 	[PROC_SCHEDULER] = { "scheduler", USER_QUEUE,	PRIV_ROOT_EMPTY,
 			    proc_sys_none },
 	[PROC_SMTP] =	{ "smtp",	USER_DAEMON,	PRIV_ROOT_EMPTY,
-			    proc_sys_none },
+			    proc_sys_smtp },
 	[PROC_MTA] =	{ "mta",	USER_DAEMON,	PRIV_ROOT_EMPTY,
 			    proc_sys_none },
 	[PROC_MDA] =	{ "mda",	USER_DAEMON,	PRIV_ROOT_EMPTY,

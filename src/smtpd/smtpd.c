@@ -33,6 +33,7 @@
 #include "imsg_types.h"
 #include "ipc.h"
 #include "log.h"
+#include "parent_listen.h"
 #include "mda.h"
 #include "parent_forward.h"
 #include "proc.h"
@@ -501,9 +502,11 @@ smtpd_reload(void)
 	(void)smtpd_path_changed("control socket", smtpd_control_path,
 	    conf->sc_control_path);
 	(void)smtpd_path_changed("pidfile", smtpd_pidfile, conf->sc_pidfile);
+	parent_listen_bind(conf, 0);
 	proc_config_install(conf);
 	stat_increment("parent.config.loads", 1);
 	proc_parent_send_config(conf);
+	parent_listen_send(conf);
 }
 
 static void
@@ -689,6 +692,8 @@ main(int argc, char *argv[])
 	pid_fd = smtpd_lock_pidfile(smtpd_pidfile);
 	control_fd = smtpd_control_bind(smtpd_control_path);
 	smtpd_spool_setup(smtpd_queue_path);
+	/* Before daemon(3): a port that cannot be bound is said on stderr. */
+	parent_listen_bind(conf, 1);
 
 	if (!dflag && !Fflag) {
 		if (daemon(0, 0) == -1)
@@ -708,6 +713,7 @@ main(int argc, char *argv[])
 	parent_role.ro_init();
 	smtpd_send_trace(trace);
 	proc_parent_send_config(conf);
+	parent_listen_send(conf);
 	parent_role.ro_config();
 	smtpd_send_pause(paused);
 	proc_parent_loop();
