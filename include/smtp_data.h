@@ -60,7 +60,8 @@ struct smtp_data {
 	int		 sd_mode;
 	int		 sd_bare_lf;	/* SMTP_BARE_* */
 	int		 sd_bare_cr;
-	uint64_t	 sd_max;	/* stored bytes allowed */
+	uint64_t	 sd_max;	/* stored bytes allowed; 0: no limit
+					 * (as "SIZE 0", RFC 1870) */
 	uint64_t	 sd_size;	/* stored bytes so far (counted even
 					 * past the limit) */
 	int		 sd_state;	/* private */
