@@ -39,26 +39,26 @@ struct param_def {
 	enum param	 pd_param;
 	int		 pd_rcpt;	/* a RCPT parameter, else MAIL */
 	unsigned int	 pd_ext;	/* needed extension, 0: always */
-	int		 pd_value;	/* 1: needs a value, 0: none, -1: any */
+	int		 pd_value;	/* 1: needs a value, 0: takes none */
 	const char	*pd_unsupported; /* 555 text when not offered */
 };
 
 static const struct param_def params[] = {
 	{ "SIZE", P_SIZE, 0, SMTP_EXT_SIZE, 1,
-	    "5.5.4 Unsupported option SIZE" },
+	    "5.5.4 Invalid command arguments: Unsupported option SIZE" },
 	{ "BODY", P_BODY, 0, SMTP_EXT_8BITMIME, 1,
-	    "5.5.4 Unsupported option BODY" },
+	    "5.5.4 Invalid command arguments: Unsupported option BODY" },
 	{ "SMTPUTF8", P_SMTPUTF8, 0, SMTP_EXT_SMTPUTF8, 0,
-	    "5.5.4 Unsupported option SMTPUTF8" },
+	    "5.5.4 Invalid command arguments: Unsupported option SMTPUTF8" },
 	{ "RET", P_RET, 0, SMTP_EXT_DSN, 1,
-	    "5.5.4 Unsupported option RET" },
+	    "5.5.4 Invalid command arguments: Unsupported option RET" },
 	{ "ENVID", P_ENVID, 0, SMTP_EXT_DSN, 1,
-	    "5.5.4 Unsupported option ENVID" },
+	    "5.5.4 Invalid command arguments: Unsupported option ENVID" },
 	{ "AUTH", P_AUTH, 0, 0, 1, NULL },
 	{ "NOTIFY", P_NOTIFY, 1, SMTP_EXT_DSN, 1,
-	    "5.5.4 Unsupported option NOTIFY" },
+	    "5.5.4 Invalid command arguments: Unsupported option NOTIFY" },
 	{ "ORCPT", P_ORCPT, 1, SMTP_EXT_DSN, 1,
-	    "5.5.4 Unsupported option ORCPT" },
+	    "5.5.4 Invalid command arguments: Unsupported option ORCPT" },
 };
 
 static const struct {
@@ -111,18 +111,20 @@ REPLY(E_RCPT, 501, "5.1.3 Recipient address syntax error");
 REPLY(E_UTF8, 553, "5.6.7 Non-ASCII address requires SMTPUTF8");
 REPLY(E_PARAM, 501, "5.5.4 Syntax error in parameters");
 REPLY(E_DUP, 501, "5.5.4 Duplicate parameter");
-REPLY(E_UNSUPPORTED, 555, "5.5.4 Unsupported option");
+REPLY(E_UNSUPPORTED, 555, "5.5.4 Invalid command arguments: Unsupported "
+    "option");
 REPLY(E_SIZE_BIG, 552, "5.3.4 Message size exceeds fixed maximum message "
     "size");
 REPLY(E_SIZE_BAD, 501, "5.5.4 Invalid SIZE parameter");
 REPLY(E_BODY_BAD, 501, "5.5.4 Invalid BODY parameter");
-REPLY(E_BINARY, 555, "5.5.4 Unsupported option BODY=BINARYMIME");
+REPLY(E_BINARY, 555, "5.5.4 Invalid command arguments: Unsupported "
+    "option BODY=BINARYMIME");
 REPLY(E_RET_BAD, 501, "5.5.4 Invalid RET parameter");
 REPLY(E_ENVID_BAD, 501, "5.5.4 Invalid ENVID parameter");
 REPLY(E_AUTH_BAD, 501, "5.5.4 Invalid AUTH parameter");
 REPLY(E_NOTIFY_BAD, 501, "5.5.4 Invalid NOTIFY parameter");
-REPLY(E_NOTIFY_NEVER, 501, "5.5.4 NOTIFY=NEVER cannot be combined with "
-    "other options");
+REPLY(E_NOTIFY_NEVER, 501, "5.5.4 NOTIFY option NEVER cannot be combined "
+    "with other options");
 REPLY(E_ORCPT_BAD, 501, "5.5.4 Invalid ORCPT parameter");
 REPLY(E_BDAT, 501, "5.5.4 Syntax: BDAT <size> [LAST]");
 REPLY(E_HELO_EMPTY, 501, "5.5.4 Invalid command: HELO/EHLO requires "
