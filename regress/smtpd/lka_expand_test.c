@@ -386,6 +386,16 @@ ATF_TC_BODY(aliases_unreadable, tc)
 	teardown();
 }
 
+/*
+ * ~/.forward, for a system account (getpwnam): "nobody" exists on every
+ * Debian system.  With a userbase table no .forward is read.
+ */
+#define SYSTEM	"listen on 127.0.0.1\n" USERS \
+		"action \"local\" maildir\n" \
+		"action \"ub\" maildir userbase <users>\n" \
+		"match from any for domain \"ub.example\" action \"ub\"\n" \
+		"match from any for local action \"local\"\n"
+
 ATF_TC_WITHOUT_HEAD(forward);
 ATF_TC_BODY(forward, tc)
 {
@@ -393,41 +403,50 @@ ATF_TC_BODY(forward, tc)
 	const struct envelope	*e;
 	int			 i;
 
-	ATF_REQUIRE(getcwd(cwd, sizeof(cwd)) != NULL);
-	write_aliases();
-	write_file("fwd.bob", "# forward\nfar@example.net, \\bob\n"
+	write_file("fwd.nobody", "# forward\nfar@example.net, \\nobody\n"
 	    "\"|/usr/bin/procmail -a x\"\n:include:/etc/passwd\n");
-	write_file("fwd.carol", "\n \n");
-	setup(BASE);
-	x = expand("127.0.0.1", "bob@localhost");
+	write_file("fwd.bob", "far@example.net\n");
+	setup(SYSTEM);
+	x = expand("127.0.0.1", "nobody@localhost");
 	ATF_REQUIRE_EQ_MSG(lka_expand_code(x), 250, "%s", lka_expand_text(x));
 	ATF_CHECK_EQ(lka_expand_count(x), 3);
 	ATF_CHECK(find_mta(x, "far@example.net") >= 0);
-	ATF_CHECK(find(x, EVP_M_MAILDIR, "", "bob") >= 0);
+	ATF_CHECK(find(x, EVP_M_MAILDIR, "", "nobody") >= 0);
 	i = find(x, EVP_M_PIPE, "/usr/bin/procmail -a x", NULL);
 	ATF_REQUIRE(i >= 0);
 	e = lka_expand_envelope(x, i);
 	/* a .forward's command runs as its owner */
-	ATF_CHECK_STREQ(e->evp_user, "bob");
-	ATF_CHECK_EQ(e->evp_uid, 1001);
+	ATF_CHECK_STREQ(e->evp_user, "nobody");
+	ATF_CHECK(e->evp_uid != 0);
+	lka_expand_free(x);
+
+	/* userbase: no .forward */
+	x = expand("127.0.0.1", "bob@ub.example");
+	ATF_REQUIRE_EQ(lka_expand_code(x), 250);
+	ATF_CHECK_EQ(lka_expand_count(x), 1);
+	ATF_CHECK(find(x, EVP_M_MAILDIR, "", "bob") >= 0);
 	lka_expand_free(x);
 
 	/* an empty .forward is no .forward */
-	x = expand("127.0.0.1", "carol@localhost");
+	write_file("fwd.nobody", "\n \n# nothing\n");
+	x = expand("127.0.0.1", "nobody@localhost");
 	ATF_CHECK_EQ(lka_expand_code(x), 250);
 	ATF_CHECK_EQ(lka_expand_count(x), 1);
 	lka_expand_free(x);
 
 	/* refused by the parent's checks: ignored */
-	write_file("fwd.bob.perm", "");
-	x = expand("127.0.0.1", "bob@localhost");
+	write_file("fwd.nobody", "far@example.net\n");
+	write_file("fwd.nobody.perm", "");
+	x = expand("127.0.0.1", "nobody@localhost");
 	ATF_CHECK_EQ(lka_expand_code(x), 250);
 	ATF_CHECK_EQ(lka_expand_count(x), 1);
+	ATF_CHECK(find_mta(x, "far@example.net") == -1);
 	lka_expand_free(x);
+	unlink("fwd.nobody.perm");
 
 	/* a broken .forward: temporary failure */
-	write_file("fwd.carol", "\"|unbalanced\n");
-	x = expand("127.0.0.1", "carol@localhost");
+	write_file("fwd.nobody", "\"|unbalanced\n");
+	x = expand("127.0.0.1", "nobody@localhost");
 	ATF_CHECK_EQ(lka_expand_code(x), 451);
 	lka_expand_free(x);
 	teardown();

@@ -33,7 +33,9 @@
  *  - :include: is read for aliases tables only, never from a .forward.
  *  - Nothing is delivered as root (uid 0): root needs an alias.
  *  - With "user NAME" every mailbox delivery runs as NAME and no
- *    .forward is read.
+ *    .forward is read.  With "userbase <t>" no .forward is read
+ *    either: the parent finds homes in the password database, which
+ *    need not agree with the table.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -228,6 +230,7 @@ struct x_items {
 	struct xnode		*xi_parent;
 	const char		*xi_self;	/* lower-cased user or NULL */
 	const char		*xi_owner;	/* .forward owner, or NULL */
+	size_t			 xi_count;	/* items taken */
 };
 
 static int
@@ -243,6 +246,7 @@ x_item(void *arg, const struct expand_item *it)
 		    xi->xi_owner);
 		return 0;
 	}
+	xi->xi_count++;
 	n = x_node(xi->xi_parent, it->en_type);
 	n->xn_noexpand = it->en_noexpand;
 	strlcpy(n->xn_owner, xi->xi_owner != NULL ? xi->xi_owner : "",
@@ -285,6 +289,7 @@ x_parse(struct lka_expand *x, struct xnode *parent, const char *self,
 	xi.xi_parent = parent;
 	xi.xi_self = self;
 	xi.xi_owner = owner;
+	xi.xi_count = 0;
 	if (aliases_parse_items(buf, len, x_item, &xi, &errstr) == -1) {
 		if (!x_failed(x)) {
 			log_warnx("expand: %s: %s", what,
@@ -293,7 +298,7 @@ x_parse(struct lka_expand *x, struct xnode *parent, const char *self,
 		}
 		return -1;
 	}
-	return 0;
+	return (int)xi.xi_count;
 }
 
 /* ------------------------------------------------------------------ */
@@ -576,7 +581,7 @@ x_username(struct lka_expand *x, struct xnode *n)
 		    " (add an alias for root)");
 		return;
 	}
-	if (!n->xn_noexpand && a->a_user == NULL) {
+	if (!n->xn_noexpand && a->a_user == NULL && a->a_userbase == NULL) {
 		x->x_fwd = n;
 		strlcpy(x->x_fwduser, name, sizeof(x->x_fwduser));
 		x->x_fwduid = uid;
@@ -749,7 +754,8 @@ lka_expand_forward(struct lka_expand *x, int result, int fd)
 {
 	struct xnode	*n = x->x_fwd;
 	char		*buf = NULL, what[ENVELOPE_USER_MAX + 32];
-	size_t		 len = 0, i;
+	size_t		 len = 0;
+	int		 r;
 
 	if (n == NULL) {
 		if (fd != -1)
@@ -765,16 +771,12 @@ lka_expand_forward(struct lka_expand *x, int result, int fd)
 			return;
 		}
 		close(fd);
-		for (i = 0; i < len; i++)
-			if (!isspace((unsigned char)buf[i]))
-				break;
-		if (i < len) {
-			x_parse(x, n, x->x_fwduser, x->x_fwduser, buf, len,
-			    what);
-			free(buf);
-			return;
-		}
+		r = x_parse(x, n, x->x_fwduser, x->x_fwduser, buf, len, what);
 		free(buf);
+		/* Items (or an error): done.  Only blank lines, comments or
+		 * ignored :include:s: the same as no .forward. */
+		if (r != 0)
+			return;
 	} else if (fd != -1)
 		close(fd);
 	if (result != 0 && result != ENOENT && result != EPERM) {
