@@ -75,7 +75,10 @@ SMTPD_SRCS = \
 	src/smtpd/parent_forward.c \
 	src/smtpd/ca.c \
 	src/smtpd/queue.c \
+	src/smtpd/queue_fs.c \
+	src/smtpd/queue_bounce.c \
 	src/smtpd/scheduler.c \
+	src/smtpd/scheduler_backend.c \
 	src/smtpd/smtp.c \
 	src/smtpd/smtp_session.c \
 	src/smtpd/smtp_command.c \
@@ -131,6 +134,8 @@ UNIT_TESTS = \
 	regress/smtpd/lka_rule_test \
 	regress/smtpd/lka_expand_test \
 	regress/smtpd/proc_priv_test \
+	regress/smtpd/scheduler_backend_test \
+	regress/smtpd/queue_fs_test \
 	regress/smtpd/mda_format_test \
 	regress/smtpd/deliver_method_test \
 

@@ -99,6 +99,8 @@
 #define QUEUE_DEFAULT_RETRY_DELAY 60		/* first retry; then doubles */
 #define QUEUE_MAX_RETRY_DELAY	(4 * 60 * 60)	/* backoff cap */
 #define QUEUE_COMMIT_BATCH_MAX	1024		/* messages per group commit */
+#define QUEUE_MAX_MSG_ENVELOPES	(1024 * 1024)	/* envelopes of one message
+						 * (max-rcpt x expansion) */
 
 /* Expansion in lka (aliases, virtual, .forward, :include:). */
 #define EXPAND_MAX_DEPTH	16		/* nesting of aliases */

@@ -10,8 +10,11 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "config.h"
+#include "envelope.h"
 #include "imsg_types.h"
 #include "ipc.h"
 #include "mta.h"
@@ -26,6 +29,7 @@ static void	mta_dispatch_queue(struct ipc_msg *);
 static void	mta_dispatch_ca(struct ipc_msg *);
 static void	mta_dispatch_scheduler(struct ipc_msg *);
 static void	mta_pause(struct ipc_msg *);
+static void	mta_deliver(struct ipc_msg *);
 
 static const struct proc_peer mta_peers[] = {
 	{ PROC_PARENT,	mta_dispatch_parent },
@@ -73,7 +77,49 @@ mta_dispatch_lka(struct ipc_msg *msg)
 static void
 mta_dispatch_queue(struct ipc_msg *msg)
 {
-	proc_bad_msg(PROC_QUEUE, msg, "unexpected message");
+	switch (msg->hdr.type) {
+	case IMSG_QUEUE_DELIVER:
+		mta_deliver(msg);
+		break;
+	default:
+		proc_bad_msg(PROC_QUEUE, msg, "unexpected message");
+	}
+}
+
+/*
+ * Outbound delivery comes with a later issue: until then every relayed
+ * envelope fails temporarily, stays queued and is retried (and expires
+ * with a bounce after the queue ttl), instead of being lost.
+ */
+static void
+mta_deliver(struct ipc_msg *msg)
+{
+	struct msg_in	 in;
+	struct msg_out	 out;
+	struct envelope	 evp;
+	const char	*text, *errstr;
+
+	if (msg->fd == -1)
+		proc_bad_msg(PROC_QUEUE, msg, "delivery without a message");
+	close(msg->fd);
+	m_open(&in, msg);
+	m_get_string(&in, &text);
+	if (m_end(&in) == -1)
+		proc_bad_msg(PROC_QUEUE, msg, "bad delivery");
+	if (envelope_load(&evp, text, strlen(text), &errstr) == -1) {
+		log_warnx("mta_deliver: envelope: %s", errstr);
+		proc_bad_msg(PROC_QUEUE, msg, "invalid envelope");
+	}
+	if (evp.evp_id == 0 || evp.evp_type != EVP_MTA)
+		proc_bad_msg(PROC_QUEUE, msg, "not a relay envelope");
+	log_info("%016llx mta delivery evpid=%016llx result=\"TempFail\" "
+	    "stat=\"outbound delivery is not available in this version\"",
+	    (unsigned long long)evp.evp_id, (unsigned long long)evp.evp_id);
+	m_init(&out);
+	m_add_u64(&out, evp.evp_id);
+	m_add_string(&out, "4.3.0 outbound delivery is not available in "
+	    "this version");
+	proc_send(PROC_QUEUE, IMSG_DELIVERY_TEMPFAIL, 0, -1, &out);
 }
 
 static void

@@ -70,9 +70,13 @@ static const int proc_sys_control[] = {
 	SYS(accept4), SYS(accept), SYS(getsockopt), SYS(shutdown), -1
 };
 
-/* queue: checks the spool tree it is confined to at start. */
+/* queue: the spool (queue_fs.c): files and directories under the
+ * chroot, directory walks, group commit (syncfs, fsync), bounces (stdio
+ * on spool files). */
 static const int proc_sys_queue[] = {
-	SYS(access), SYS(faccessat), SYS(faccessat2), -1
+	SYS(access), SYS(faccessat), SYS(faccessat2), SYS(openat),
+	SYS(mkdirat), SYS(renameat), SYS(renameat2), SYS(unlinkat),
+	SYS(getdents64), SYS(fsync), SYS(fdatasync), SYS(syncfs), -1
 };
 
 /* mda: sizes its waiting list to the descriptor limit at start. */

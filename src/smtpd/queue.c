@@ -2,23 +2,45 @@
  * queue: the only process that opens spool files.  Runs as _smtpq
  * chrooted to the spool directory (the `queue path`), so every path it
  * uses is relative to the spool root.  Peers: parent (configuration),
- * control (stats), smtp (new messages), mta and mda (message
- * descriptors, results), lka (expansion of bounces), scheduler
- * (envelopes).  Parses no network input.
+ * control (stats), smtp (new messages), lka (envelopes, bounce
+ * routing), scheduler (envelopes in, delivery orders out), mda and mta
+ * (message descriptors out, results in).  Parses no network input: the
+ * envelopes it gets are re-validated (envelope_load) and a malformed
+ * message from a peer is fatal; a bad spool file never is (it goes to
+ * corrupt/).  Storage is the backend of queue_fs.c; bounces are built in
+ * queue_bounce.c.
+ *
+ * Group commit: a commit request joins a list and a zero-delay event is
+ * made active, so every commit already read from the channels in this
+ * loop iteration joins the same batch; the batch costs one syncfs, the
+ * renames and one fsync per touched directory, then every session of the
+ * batch is answered.
  */
 #include <sys/types.h>
-#include <netinet/in.h>
+#include <sys/queue.h>
+#include <sys/tree.h>
 
+#include <errno.h>
+#include <event.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "envelope.h"
 #include "imsg_types.h"
 #include "ipc.h"
-#include "queue.h"
 #include "log.h"
+#include "postern_limits.h"
 #include "proc.h"
+#include "queue.h"
+#include "queue_internal.h"
+#include "scheduler.h"
 #include "stat.h"
 
 static void	queue_dispatch_parent(struct ipc_msg *);
@@ -29,6 +51,8 @@ static void	queue_dispatch_mda(struct ipc_msg *);
 static void	queue_dispatch_lka(struct ipc_msg *);
 static void	queue_dispatch_scheduler(struct ipc_msg *);
 static void	queue_init(void);
+static void	queue_commit_run(int, short, void *);
+static void	queue_load_run(int, short, void *);
 
 static const struct proc_peer queue_peers[] = {
 	{ PROC_PARENT,	queue_dispatch_parent },
@@ -48,52 +72,114 @@ const struct proc_role queue_role = {
 	.ro_shutdown = NULL,
 };
 
-static void
-queue_dispatch_parent(struct ipc_msg *msg)
+/* A request from lka adding envelopes to an incoming message. */
+struct qlka {
+	RB_ENTRY(qlka)		 ql_entry;
+	uint32_t		 ql_reqid;
+	uint32_t		 ql_msgid;
+	uint32_t		 ql_count;	/* envelopes received */
+	int			 ql_failed;
+	uint64_t		*ql_evpids;	/* written for it */
+	size_t			 ql_n;
+	size_t			 ql_sz;
+};
+
+/* A committed envelope the queue is working on (scheduler said go). */
+struct qevp {
+	RB_ENTRY(qevp)		 qe_entry;
+	uint64_t		 qe_evpid;
+	int			 qe_state;
+	enum proc_id		 qe_peer;	/* QE_DELIVERING */
+};
+#define QE_DELIVERING	0	/* at mda or mta */
+#define QE_FAILING	1	/* bounce being built, or expiring */
+
+/* msgid of a message committed while the start-up load still runs. */
+struct qfresh {
+	RB_ENTRY(qfresh)	 qf_entry;
+	uint32_t		 qf_msgid;
+};
+
+RB_HEAD(qmsg_tree, qmsg);
+RB_HEAD(qlka_tree, qlka);
+RB_HEAD(qevp_tree, qevp);
+RB_HEAD(qfresh_tree, qfresh);
+TAILQ_HEAD(qmsg_list, qmsg);
+
+static int
+qmsg_cmp(const struct qmsg *a, const struct qmsg *b)
 {
-	proc_bad_msg(PROC_PARENT, msg, "unexpected message");
+	return a->qm_msgid < b->qm_msgid ? -1 : a->qm_msgid > b->qm_msgid;
+}
+
+static int
+qlka_cmp(const struct qlka *a, const struct qlka *b)
+{
+	return a->ql_reqid < b->ql_reqid ? -1 : a->ql_reqid > b->ql_reqid;
+}
+
+static int
+qevp_cmp(const struct qevp *a, const struct qevp *b)
+{
+	return a->qe_evpid < b->qe_evpid ? -1 : a->qe_evpid > b->qe_evpid;
+}
+
+static int
+qfresh_cmp(const struct qfresh *a, const struct qfresh *b)
+{
+	return a->qf_msgid < b->qf_msgid ? -1 : a->qf_msgid > b->qf_msgid;
+}
+
+#ifndef __unused
+#define __unused	__attribute__((__unused__))	/* used by sys/tree.h */
+#endif
+RB_GENERATE_STATIC(qmsg_tree, qmsg, qm_entry, qmsg_cmp);
+RB_GENERATE_STATIC(qlka_tree, qlka, ql_entry, qlka_cmp);
+RB_GENERATE_STATIC(qevp_tree, qevp, qe_entry, qevp_cmp);
+RB_GENERATE_STATIC(qfresh_tree, qfresh, qf_entry, qfresh_cmp);
+
+const struct queue_backend	*queue_be;
+
+static int			 queue_rootfd = -1;
+static struct qmsg_tree		 queue_msgs = RB_INITIALIZER(&queue_msgs);
+static struct qlka_tree		 queue_lkas = RB_INITIALIZER(&queue_lkas);
+static struct qevp_tree		 queue_evps = RB_INITIALIZER(&queue_evps);
+static struct qfresh_tree	 queue_fresh = RB_INITIALIZER(&queue_fresh);
+static struct qmsg_list		 queue_commits =
+				    TAILQ_HEAD_INITIALIZER(queue_commits);
+static size_t			 queue_ncommits;
+static struct event		*queue_commit_ev;
+static struct event		*queue_load_ev;
+static unsigned int		 queue_load_bucket;	/* next to load */
+static int			 queue_loading;
+static size_t			 queue_nincoming;
+static size_t			 queue_load_count;
+static size_t			 queue_load_notes;
+
+#define QUEUE_MSGID_TRIES	100
+
+/* ------------------------------------------------------------------ */
+/* start-up */
+
+static void
+queue_note(void *arg, const char *what)
+{
+	queue_load_notes++;
+	stat_increment("queue.corrupt", 1);
+	log_warnx("queue: %s", what);
 }
 
 static void
-queue_dispatch_control(struct ipc_msg *msg)
+queue_incoming_note(void *arg, const char *what)
 {
-	proc_bad_msg(PROC_CONTROL, msg, "unexpected message");
-}
-
-static void
-queue_dispatch_smtp(struct ipc_msg *msg)
-{
-	proc_bad_msg(PROC_SMTP, msg, "unexpected message");
-}
-
-static void
-queue_dispatch_mta(struct ipc_msg *msg)
-{
-	proc_bad_msg(PROC_MTA, msg, "unexpected message");
-}
-
-static void
-queue_dispatch_mda(struct ipc_msg *msg)
-{
-	proc_bad_msg(PROC_MDA, msg, "unexpected message");
-}
-
-static void
-queue_dispatch_lka(struct ipc_msg *msg)
-{
-	proc_bad_msg(PROC_LKA, msg, "unexpected message");
-}
-
-static void
-queue_dispatch_scheduler(struct ipc_msg *msg)
-{
-	proc_bad_msg(PROC_SCHEDULER, msg, "unexpected message");
+	log_info("queue: %s", what);
 }
 
 /*
  * The parent created the spool tree before starting us; check that this
  * process, as _smtpq inside the chroot, can really use it, so that a
- * broken set-up fails at start and not on the first message.
+ * broken set-up fails at start and not on the first message.  Then drop
+ * what a crash left half received, and start loading the queue.
  */
 static void
 queue_init(void)
@@ -107,4 +193,886 @@ queue_init(void)
 		if (access(dirs[i], R_OK | W_OK | X_OK) == -1)
 			fatal("queue_init: spool directory %s", dirs[i]);
 	}
+	if ((queue_be = queue_backend_lookup("fs")) == NULL)
+		fatalx("queue_init: no fs backend");
+	queue_rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (queue_rootfd == -1)
+		fatal("queue_init: open spool root");
+	if (queue_be->qb_init(queue_rootfd) == -1)
+		fatal("queue_init: backend %s", queue_be->qb_name);
+	if (queue_be->qb_clear_incoming(queue_incoming_note, NULL) == -1)
+		log_warn("queue_init: cannot clear incoming/ completely");
+
+	queue_commit_ev = event_new(proc_event_base(), -1, 0,
+	    queue_commit_run, NULL);
+	queue_load_ev = event_new(proc_event_base(), -1, 0, queue_load_run,
+	    NULL);
+	if (queue_commit_ev == NULL || queue_load_ev == NULL)
+		fatalx("queue_init: event_new");
+	queue_loading = 1;
+	event_active(queue_load_ev, EV_TIMEOUT, 1);
+}
+
+static int
+queue_load_envelope(void *arg, uint64_t evpid, const char *text, size_t len)
+{
+	struct envelope		 evp;
+	struct sched_info	 si;
+	struct msg_out		 out;
+	struct qfresh		 needle;
+	const char		*errstr;
+
+	/* Committed by this process since start: the scheduler has it. */
+	needle.qf_msgid = evpid_to_msgid(evpid);
+	if (RB_FIND(qfresh_tree, &queue_fresh, &needle) != NULL)
+		return 0;
+	if (envelope_load(&evp, text, len, &errstr) == -1) {
+		log_warnx("queue_load: envelope %016llx: %s",
+		    (unsigned long long)evpid, errstr);
+		return -1;
+	}
+	if (evp.evp_id != evpid) {
+		log_warnx("queue_load: envelope %016llx: holds id %016llx",
+		    (unsigned long long)evpid,
+		    (unsigned long long)evp.evp_id);
+		return -1;
+	}
+	si.si_evpid = evpid;
+	si.si_type = (uint8_t)evp.evp_type;
+	si.si_creation = evp.evp_creation;
+	si.si_expire = evp.evp_expire;
+	si.si_retry = evp.evp_retry;
+	si.si_lasttry = evp.evp_lasttry;
+	if (si.si_retry > 0 && si.si_lasttry <= 0)
+		si.si_retry = 0;
+	m_init(&out);
+	sched_info_add(&out, &si);
+	proc_send(PROC_SCHEDULER, IMSG_QUEUE_ENVELOPE_SCHEDULE, 0, -1, &out);
+	queue_load_count++;
+	return 0;
+}
+
+/* One bucket per loop iteration, so the channels drain in between. */
+static void
+queue_load_run(int fd, short ev, void *arg)
+{
+	struct qfresh	*qf, *next;
+
+	if (queue_load_bucket < queue_be->qb_nbuckets) {
+		if (queue_be->qb_load_bucket(queue_load_bucket,
+		    queue_load_envelope, queue_note, NULL) == -1)
+			log_warn("queue_load: bucket %u", queue_load_bucket);
+		queue_load_bucket++;
+		event_active(queue_load_ev, EV_TIMEOUT, 1);
+		return;
+	}
+	queue_loading = 0;
+	RB_FOREACH_SAFE(qf, qfresh_tree, &queue_fresh, next) {
+		RB_REMOVE(qfresh_tree, &queue_fresh, qf);
+		free(qf);
+	}
+	log_info("queue: loaded %zu envelopes, %zu spool problems",
+	    queue_load_count, queue_load_notes);
+}
+
+/* ------------------------------------------------------------------ */
+/* incoming messages and group commit */
+
+static struct qmsg *
+queue_msg_find(uint32_t msgid)
+{
+	struct qmsg	 needle;
+
+	needle.qm_msgid = msgid;
+	return RB_FIND(qmsg_tree, &queue_msgs, &needle);
+}
+
+struct qmsg *
+queue_msg_new(struct qbounce *qb, int *fdp)
+{
+	struct qmsg	*qm;
+	uint32_t	 msgid;
+	int		 fd = -1, i;
+
+	for (i = 0; i < QUEUE_MSGID_TRIES; i++) {
+		msgid = envelope_new_msgid();
+		if (queue_msg_find(msgid) != NULL)
+			continue;
+		if ((fd = queue_be->qb_message_create(msgid)) != -1)
+			break;
+		if (errno != EEXIST) {
+			log_warn("queue_msg_new: create message %08x", msgid);
+			return NULL;
+		}
+	}
+	if (fd == -1) {
+		log_warnx("queue_msg_new: no free message id");
+		return NULL;
+	}
+	if ((qm = calloc(1, sizeof(*qm))) == NULL)
+		fatal("queue_msg_new: calloc");
+	qm->qm_msgid = msgid;
+	qm->qm_state = QM_OPEN;
+	qm->qm_bounce = qb;
+	RB_INSERT(qmsg_tree, &queue_msgs, qm);
+	queue_nincoming++;
+	stat_set("queue.incoming", (int64_t)queue_nincoming);
+	*fdp = fd;
+	return qm;
+}
+
+static void
+queue_msg_free(struct qmsg *qm)
+{
+	RB_REMOVE(qmsg_tree, &queue_msgs, qm);
+	queue_nincoming--;
+	stat_set("queue.incoming", (int64_t)queue_nincoming);
+	free(qm->qm_evps);
+	free(qm);
+}
+
+void
+queue_msg_rollback(struct qmsg *qm)
+{
+	if (queue_be->qb_message_rollback(qm->qm_msgid) == -1)
+		log_warn("queue_msg_rollback: message %08x", qm->qm_msgid);
+	if (qm->qm_state == QM_COMMITTING) {
+		TAILQ_REMOVE(&queue_commits, qm, qm_commit);
+		queue_ncommits--;
+	}
+	queue_msg_free(qm);
+}
+
+void
+queue_msg_commit(struct qmsg *qm)
+{
+	qm->qm_state = QM_COMMITTING;
+	TAILQ_INSERT_TAIL(&queue_commits, qm, qm_commit);
+	queue_ncommits++;
+	/* Runs after every event already active in this iteration. */
+	event_active(queue_commit_ev, EV_TIMEOUT, 1);
+}
+
+static void
+queue_smtp_commit_answer(uint32_t reqid, uint32_t msgid, int ok)
+{
+	struct msg_out	 out;
+
+	m_init(&out);
+	m_add_u32(&out, msgid);
+	m_add_u32(&out, ok ? 1 : 0);
+	proc_send(PROC_SMTP, IMSG_QUEUE_MESSAGE_COMMIT, reqid, -1, &out);
+}
+
+/* A message is in the queue: the scheduler gets its envelopes. */
+static void
+queue_msg_committed(struct qmsg *qm)
+{
+	struct msg_out	 out;
+	struct qfresh	*qf;
+	size_t		 i;
+
+	for (i = 0; i < qm->qm_nevp; i++) {
+		m_init(&out);
+		sched_info_add(&out, &qm->qm_evps[i]);
+		proc_send(PROC_SCHEDULER, IMSG_QUEUE_ENVELOPE_SCHEDULE, 0, -1,
+		    &out);
+	}
+	if (queue_loading) {
+		if ((qf = calloc(1, sizeof(*qf))) == NULL)
+			fatal("queue_msg_committed: calloc");
+		qf->qf_msgid = qm->qm_msgid;
+		if (RB_INSERT(qfresh_tree, &queue_fresh, qf) != NULL)
+			free(qf);
+	}
+	stat_increment("queue.committed", 1);
+	log_debug("queue: message %08x committed, %zu envelopes",
+	    qm->qm_msgid, qm->qm_nevp);
+}
+
+static void
+queue_commit_run(int fd, short ev, void *arg)
+{
+	static uint32_t	 msgids[QUEUE_COMMIT_BATCH_MAX];
+	static int	 ok[QUEUE_COMMIT_BATCH_MAX];
+	static struct qmsg *batch[QUEUE_COMMIT_BATCH_MAX];
+	struct qmsg	*qm;
+	struct qbounce	*qb;
+	size_t		 n = 0, i;
+
+	while (n < QUEUE_COMMIT_BATCH_MAX &&
+	    (qm = TAILQ_FIRST(&queue_commits)) != NULL) {
+		TAILQ_REMOVE(&queue_commits, qm, qm_commit);
+		queue_ncommits--;
+		batch[n] = qm;
+		msgids[n] = qm->qm_msgid;
+		n++;
+	}
+	if (n == 0)
+		return;
+	if (queue_be->qb_message_commit(msgids, ok, n) == -1)
+		fatal("queue_commit: moved messages may not be durable");
+	stat_increment("queue.commit_batches", 1);
+	log_debug("queue: group commit of %zu messages", n);
+
+	for (i = 0; i < n; i++) {
+		qm = batch[i];
+		qb = qm->qm_bounce;
+		if (ok[i])
+			queue_msg_committed(qm);
+		else {
+			log_warnx("queue: message %08x: commit failed",
+			    qm->qm_msgid);
+			if (queue_be->qb_message_rollback(qm->qm_msgid) == -1)
+				log_warn("queue: rollback of %08x",
+				    qm->qm_msgid);
+		}
+		if (qb == NULL)
+			queue_smtp_commit_answer(qm->qm_reqid, qm->qm_msgid,
+			    ok[i]);
+		queue_msg_free(qm);
+		if (qb != NULL)
+			queue_bounce_committed(qb, ok[i]);
+	}
+	if (!TAILQ_EMPTY(&queue_commits))
+		event_active(queue_commit_ev, EV_TIMEOUT, 1);
+}
+
+static void
+queue_smtp_create(struct ipc_msg *msg)
+{
+	struct msg_in	 in;
+	struct msg_out	 out;
+	struct qmsg	*qm;
+	int		 fd = -1;
+
+	m_open(&in, msg);
+	if (m_end(&in) == -1)
+		proc_bad_msg(PROC_SMTP, msg, "bad message create");
+	qm = queue_msg_new(NULL, &fd);
+	if (qm != NULL)
+		qm->qm_reqid = msg->hdr.peerid;
+	m_init(&out);
+	m_add_u32(&out, qm != NULL ? 1 : 0);
+	m_add_u32(&out, qm != NULL ? qm->qm_msgid : 0);
+	proc_send(PROC_SMTP, IMSG_QUEUE_MESSAGE_CREATE, msg->hdr.peerid, fd,
+	    &out);
+}
+
+static uint32_t
+queue_get_msgid(enum proc_id peer, struct ipc_msg *msg)
+{
+	struct msg_in	 in;
+	uint32_t	 msgid;
+
+	m_open(&in, msg);
+	m_get_u32(&in, &msgid);
+	if (m_end(&in) == -1)
+		proc_bad_msg(peer, msg, "bad message id");
+	return msgid;
+}
+
+static void
+queue_smtp_commit(struct ipc_msg *msg)
+{
+	struct qmsg	*qm;
+	uint32_t	 msgid;
+
+	msgid = queue_get_msgid(PROC_SMTP, msg);
+	qm = queue_msg_find(msgid);
+	if (qm == NULL || qm->qm_bounce != NULL || qm->qm_state != QM_OPEN)
+		proc_bad_msg(PROC_SMTP, msg, "commit of a message not open");
+	qm->qm_reqid = msg->hdr.peerid;
+	if (qm->qm_nevp == 0) {
+		log_warnx("queue: message %08x: no envelopes, refused",
+		    msgid);
+		queue_msg_rollback(qm);
+		queue_smtp_commit_answer(msg->hdr.peerid, msgid, 0);
+		return;
+	}
+	queue_msg_commit(qm);
+}
+
+/* The client went away or the transaction failed.  A message already
+ * committing is left to finish: a duplicate at worst, never a loss. */
+static void
+queue_smtp_rollback(struct ipc_msg *msg)
+{
+	struct qmsg	*qm;
+	uint32_t	 msgid;
+
+	msgid = queue_get_msgid(PROC_SMTP, msg);
+	qm = queue_msg_find(msgid);
+	if (qm == NULL || qm->qm_bounce != NULL)
+		proc_bad_msg(PROC_SMTP, msg, "rollback of an unknown message");
+	if (qm->qm_state != QM_OPEN) {
+		log_warnx("queue: message %08x: rollback while committing, "
+		    "ignored", msgid);
+		return;
+	}
+	log_debug("queue: message %08x rolled back", msgid);
+	queue_msg_rollback(qm);
+}
+
+static void
+queue_dispatch_smtp(struct ipc_msg *msg)
+{
+	if (msg->fd != -1)
+		proc_bad_msg(PROC_SMTP, msg, "unexpected descriptor");
+	switch (msg->hdr.type) {
+	case IMSG_SMTP_MESSAGE_CREATE:
+		queue_smtp_create(msg);
+		break;
+	case IMSG_SMTP_MESSAGE_COMMIT:
+		queue_smtp_commit(msg);
+		break;
+	case IMSG_SMTP_MESSAGE_ROLLBACK:
+		queue_smtp_rollback(msg);
+		break;
+	default:
+		proc_bad_msg(PROC_SMTP, msg, "unexpected message");
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* envelopes from lka */
+
+static struct qlka *
+queue_lka_find(uint32_t reqid)
+{
+	struct qlka	 needle;
+
+	needle.ql_reqid = reqid;
+	return RB_FIND(qlka_tree, &queue_lkas, &needle);
+}
+
+static int
+queue_msg_add_evp(struct qmsg *qm, const struct sched_info *si)
+{
+	struct sched_info *p;
+	size_t		 sz;
+
+	if (qm->qm_nevp >= QUEUE_MAX_MSG_ENVELOPES)
+		return -1;
+	if (qm->qm_nevp == qm->qm_evpsz) {
+		sz = qm->qm_evpsz ? qm->qm_evpsz * 2 : 4;
+		if ((p = reallocarray(qm->qm_evps, sz, sizeof(*p))) == NULL)
+			fatal("queue_msg_add_evp: reallocarray");
+		qm->qm_evps = p;
+		qm->qm_evpsz = sz;
+	}
+	qm->qm_evps[qm->qm_nevp++] = *si;
+	return 0;
+}
+
+static int
+queue_msg_has_evp(const struct qmsg *qm, uint64_t evpid)
+{
+	size_t	 i;
+
+	for (i = 0; i < qm->qm_nevp; i++)
+		if (qm->qm_evps[i].si_evpid == evpid)
+			return 1;
+	return 0;
+}
+
+/* Write one envelope of an lka request: 0, or -1 (request fails). */
+static int
+queue_lka_write(struct qlka *ql, struct qmsg *qm, struct envelope *evp)
+{
+	const struct smtpd_config *conf = proc_config();
+	struct sched_info si;
+	char		 text[ENVELOPE_TEXT_MAX + 1];
+	uint64_t	*p;
+	time_t		 ttl;
+	int		 len;
+
+	do {
+		evp->evp_id = envelope_new_evpid(qm->qm_msgid);
+	} while (queue_msg_has_evp(qm, evp->evp_id));
+	ttl = conf != NULL && conf->sc_queue_ttl > 0 ? conf->sc_queue_ttl :
+	    QUEUE_DEFAULT_TTL;
+	evp->evp_creation = time(NULL);
+	evp->evp_expire = evp->evp_creation + ttl;
+	evp->evp_lasttry = 0;
+	evp->evp_retry = 0;
+	evp->evp_errorline[0] = '\0';
+	if ((len = envelope_dump(evp, text, sizeof(text))) == -1) {
+		log_warnx("queue: message %08x: envelope cannot be written",
+		    qm->qm_msgid);
+		return -1;
+	}
+	if (ql->ql_n == ql->ql_sz) {
+		ql->ql_sz = ql->ql_sz ? ql->ql_sz * 2 : 4;
+		p = reallocarray(ql->ql_evpids, ql->ql_sz, sizeof(*p));
+		if (p == NULL)
+			fatal("queue_lka_write: reallocarray");
+		ql->ql_evpids = p;
+	}
+	si.si_evpid = evp->evp_id;
+	si.si_type = (uint8_t)evp->evp_type;
+	si.si_creation = evp->evp_creation;
+	si.si_expire = evp->evp_expire;
+	si.si_retry = 0;
+	si.si_lasttry = 0;
+	if (queue_msg_add_evp(qm, &si) == -1) {
+		log_warnx("queue: message %08x: too many envelopes",
+		    qm->qm_msgid);
+		return -1;
+	}
+	if (queue_be->qb_envelope_create(qm->qm_msgid, evp->evp_id, text,
+	    (size_t)len) == -1) {
+		log_warn("queue: message %08x: write envelope", qm->qm_msgid);
+		qm->qm_nevp--;
+		return -1;
+	}
+	ql->ql_evpids[ql->ql_n++] = evp->evp_id;
+	return 0;
+}
+
+static void
+queue_lka_envelope(struct ipc_msg *msg)
+{
+	struct msg_in	 in;
+	struct envelope	 evp;
+	struct qlka	*ql;
+	struct qmsg	*qm;
+	const char	*text, *errstr;
+	uint32_t	 msgid;
+
+	m_open(&in, msg);
+	m_get_u32(&in, &msgid);
+	m_get_string(&in, &text);
+	if (m_end(&in) == -1)
+		proc_bad_msg(PROC_LKA, msg, "bad envelope message");
+	if (envelope_load(&evp, text, strlen(text), &errstr) == -1) {
+		log_warnx("queue: envelope from lka: %s", errstr);
+		proc_bad_msg(PROC_LKA, msg, "invalid envelope");
+	}
+	if (evp.evp_id != 0)
+		proc_bad_msg(PROC_LKA, msg, "envelope with an id");
+
+	if ((ql = queue_lka_find(msg->hdr.peerid)) == NULL) {
+		if ((ql = calloc(1, sizeof(*ql))) == NULL)
+			fatal("queue_lka_envelope: calloc");
+		ql->ql_reqid = msg->hdr.peerid;
+		ql->ql_msgid = msgid;
+		RB_INSERT(qlka_tree, &queue_lkas, ql);
+	} else if (ql->ql_msgid != msgid)
+		proc_bad_msg(PROC_LKA, msg, "request changed message");
+	if (ql->ql_count == UINT32_MAX)
+		proc_bad_msg(PROC_LKA, msg, "too many envelopes");
+	ql->ql_count++;
+	if (ql->ql_failed)
+		return;
+
+	/* smtp may have rolled the message back meanwhile. */
+	qm = queue_msg_find(msgid);
+	if (qm == NULL || qm->qm_state != QM_OPEN) {
+		log_debug("queue: envelope for message %08x, which is not "
+		    "open", msgid);
+		ql->ql_failed = 1;
+		return;
+	}
+	if (queue_lka_write(ql, qm, &evp) == -1)
+		ql->ql_failed = 1;
+}
+
+static void
+queue_lka_envelope_end(struct ipc_msg *msg)
+{
+	struct msg_in	 in;
+	struct msg_out	 out;
+	struct qlka	*ql;
+	struct qmsg	*qm;
+	uint32_t	 msgid, count;
+	size_t		 i, j;
+	int		 ok = 1;
+
+	m_open(&in, msg);
+	m_get_u32(&in, &msgid);
+	m_get_u32(&in, &count);
+	if (m_end(&in) == -1)
+		proc_bad_msg(PROC_LKA, msg, "bad envelope end");
+	ql = queue_lka_find(msg->hdr.peerid);
+	if (ql == NULL) {
+		if (count != 0)
+			proc_bad_msg(PROC_LKA, msg, "envelope count mismatch");
+		if (queue_msg_find(msgid) == NULL)
+			ok = 0;
+	} else {
+		if (ql->ql_msgid != msgid || ql->ql_count != count)
+			proc_bad_msg(PROC_LKA, msg, "envelope count mismatch");
+		RB_REMOVE(qlka_tree, &queue_lkas, ql);
+		if (ql->ql_failed) {
+			/* Undo the part that was written. */
+			ok = 0;
+			qm = queue_msg_find(msgid);
+			for (i = 0; i < ql->ql_n; i++) {
+				if (queue_be->qb_envelope_discard(msgid,
+				    ql->ql_evpids[i]) == -1)
+					log_warn("queue: discard envelope");
+				if (qm == NULL || qm->qm_state != QM_OPEN)
+					continue;
+				for (j = 0; j < qm->qm_nevp; j++) {
+					if (qm->qm_evps[j].si_evpid !=
+					    ql->ql_evpids[i])
+						continue;
+					qm->qm_evps[j] =
+					    qm->qm_evps[--qm->qm_nevp];
+					break;
+				}
+			}
+		}
+		free(ql->ql_evpids);
+		free(ql);
+	}
+	m_init(&out);
+	m_add_u32(&out, ok);
+	proc_send(PROC_LKA, IMSG_QUEUE_ENVELOPE_ACK, msg->hdr.peerid, -1,
+	    &out);
+}
+
+static void
+queue_dispatch_lka(struct ipc_msg *msg)
+{
+	if (msg->fd != -1)
+		proc_bad_msg(PROC_LKA, msg, "unexpected descriptor");
+	switch (msg->hdr.type) {
+	case IMSG_LKA_ENVELOPE:
+		queue_lka_envelope(msg);
+		break;
+	case IMSG_LKA_ENVELOPE_END:
+		queue_lka_envelope_end(msg);
+		break;
+	case IMSG_LKA_BOUNCE_RCPT:
+		queue_bounce_lka(msg);
+		break;
+	default:
+		proc_bad_msg(PROC_LKA, msg, "unexpected message");
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* deliveries */
+
+static struct qevp *
+queue_evp_find(uint64_t evpid)
+{
+	struct qevp	 needle;
+
+	needle.qe_evpid = evpid;
+	return RB_FIND(qevp_tree, &queue_evps, &needle);
+}
+
+static void
+queue_evp_forget(uint64_t evpid)
+{
+	struct qevp	*qe;
+
+	if ((qe = queue_evp_find(evpid)) != NULL) {
+		RB_REMOVE(qevp_tree, &queue_evps, qe);
+		free(qe);
+	}
+}
+
+static struct qevp *
+queue_evp_track(uint64_t evpid, int state, enum proc_id peer)
+{
+	struct qevp	*qe;
+
+	if ((qe = calloc(1, sizeof(*qe))) == NULL)
+		fatal("queue_evp_track: calloc");
+	qe->qe_evpid = evpid;
+	qe->qe_state = state;
+	qe->qe_peer = peer;
+	if (RB_INSERT(qevp_tree, &queue_evps, qe) != NULL)
+		fatalx("queue_evp_track: %016llx twice",
+		    (unsigned long long)evpid);
+	return qe;
+}
+
+static void
+queue_sched_evpid(uint32_t type, uint64_t evpid)
+{
+	struct msg_out	 out;
+
+	m_init(&out);
+	m_add_u64(&out, evpid);
+	proc_send(PROC_SCHEDULER, type, 0, -1, &out);
+}
+
+/* Give up an envelope the spool cannot serve any more. */
+static void
+queue_evp_drop(uint64_t evpid, int whole_message, const char *why)
+{
+	int	 r;
+
+	r = queue_be->qb_envelope_corrupt(evpid, whole_message);
+	if (r == -1 && errno != ENOENT)
+		log_warn("queue: envelope %016llx: %s; moving it to corrupt/",
+		    (unsigned long long)evpid, why);
+	else
+		log_warnx("queue: envelope %016llx: %s; %s",
+		    (unsigned long long)evpid, why, r == -1 ? "it is gone" :
+		    whole_message ? "message moved to corrupt/" :
+		    "moved to corrupt/");
+	stat_increment("queue.corrupt", 1);
+	queue_evp_forget(evpid);
+	queue_sched_evpid(IMSG_QUEUE_ENVELOPE_REMOVE, evpid);
+}
+
+int
+queue_evp_read(uint64_t evpid, struct envelope *evp, char *text,
+    size_t len)
+{
+	const char	*errstr;
+	ssize_t		 n;
+
+	if ((n = queue_be->qb_envelope_read(evpid, text, len)) == -1) {
+		queue_evp_drop(evpid, 0, errno == ENOENT ?
+		    "envelope file missing" : strerror(errno));
+		return -1;
+	}
+	if (envelope_load(evp, text, (size_t)n, &errstr) == -1) {
+		queue_evp_drop(evpid, 0, errstr);
+		return -1;
+	}
+	if (evp->evp_id != evpid) {
+		queue_evp_drop(evpid, 0, "file holds another envelope id");
+		return -1;
+	}
+	return 0;
+}
+
+void
+queue_evp_set_error(struct envelope *evp, const char *prefix,
+    const char *line)
+{
+	size_t	 i;
+
+	strlcpy(evp->evp_errorline, prefix != NULL ? prefix : "",
+	    sizeof(evp->evp_errorline));
+	strlcat(evp->evp_errorline, line, sizeof(evp->evp_errorline));
+	for (i = 0; evp->evp_errorline[i] != '\0'; i++) {
+		if ((unsigned char)evp->evp_errorline[i] < 0x20 ||
+		    evp->evp_errorline[i] == 0x7f)
+			evp->evp_errorline[i] = ' ';
+	}
+}
+
+static void
+queue_sched_deliver(struct ipc_msg *msg)
+{
+	struct msg_in	 in;
+	struct msg_out	 out;
+	struct envelope	 evp;
+	char		 text[ENVELOPE_TEXT_MAX + 1];
+	uint64_t	 evpid;
+	enum proc_id	 peer;
+	int		 fd;
+
+	m_open(&in, msg);
+	m_get_u64(&in, &evpid);
+	if (m_end(&in) == -1)
+		proc_bad_msg(PROC_SCHEDULER, msg, "bad deliver order");
+	if (queue_evp_find(evpid) != NULL)
+		proc_bad_msg(PROC_SCHEDULER, msg, "envelope already in flight");
+	if (queue_evp_read(evpid, &evp, text, sizeof(text)) == -1)
+		return;
+	if ((fd = queue_be->qb_message_open(evpid_to_msgid(evpid))) == -1) {
+		if (errno == ENOENT) {
+			queue_evp_drop(evpid, 1, "message file missing");
+			return;
+		}
+		log_warn("queue: envelope %016llx: open message",
+		    (unsigned long long)evpid);
+		queue_evp_track(evpid, QE_FAILING, PROC_QUEUE);
+		queue_permfail_retry(evpid, "4.3.0 Cannot open the queued "
+		    "message");
+		return;
+	}
+	peer = evp.evp_type == EVP_MTA ? PROC_MTA : PROC_MDA;
+	queue_evp_track(evpid, QE_DELIVERING, peer);
+	m_init(&out);
+	m_add_string(&out, text);
+	proc_send(peer, IMSG_QUEUE_DELIVER, 0, fd, &out);
+	log_debug("queue: envelope %016llx to %s", (unsigned long long)evpid,
+	    proc_name(peer));
+}
+
+static void
+queue_sched_expire(struct ipc_msg *msg)
+{
+	struct msg_in	 in;
+	struct envelope	 evp;
+	char		 text[ENVELOPE_TEXT_MAX + 1];
+	char		 last[ENVELOPE_ERRORLINE_MAX + 1];
+	uint64_t	 evpid;
+
+	m_open(&in, msg);
+	m_get_u64(&in, &evpid);
+	if (m_end(&in) == -1)
+		proc_bad_msg(PROC_SCHEDULER, msg, "bad expire order");
+	if (queue_evp_find(evpid) != NULL)
+		proc_bad_msg(PROC_SCHEDULER, msg, "envelope already in flight");
+	if (queue_evp_read(evpid, &evp, text, sizeof(text)) == -1)
+		return;
+	queue_evp_track(evpid, QE_FAILING, PROC_QUEUE);
+	strlcpy(last, evp.evp_errorline, sizeof(last));
+	if (last[0] != '\0' && strncmp(last, "4.4.7 ", 6) != 0) {
+		queue_evp_set_error(&evp, "4.4.7 Envelope expired; last "
+		    "error: ", last);
+	} else if (last[0] == '\0')
+		queue_evp_set_error(&evp, NULL, "4.4.7 Envelope expired");
+	log_info("queue: envelope %016llx expired", (unsigned long long)evpid);
+	stat_increment("queue.expired", 1);
+	queue_bounce_failed(&evp);
+}
+
+static void
+queue_dispatch_scheduler(struct ipc_msg *msg)
+{
+	if (msg->fd != -1)
+		proc_bad_msg(PROC_SCHEDULER, msg, "unexpected descriptor");
+	switch (msg->hdr.type) {
+	case IMSG_SCHED_ENVELOPE_DELIVER:
+		queue_sched_deliver(msg);
+		break;
+	case IMSG_SCHED_ENVELOPE_EXPIRE:
+		queue_sched_expire(msg);
+		break;
+	default:
+		proc_bad_msg(PROC_SCHEDULER, msg, "unexpected message");
+	}
+}
+
+void
+queue_permfail_done(uint64_t evpid)
+{
+	if (queue_be->qb_envelope_delete(evpid) == -1)
+		log_warn("queue: remove envelope %016llx",
+		    (unsigned long long)evpid);
+	queue_evp_forget(evpid);
+	stat_increment("queue.permfail", 1);
+	queue_sched_evpid(IMSG_QUEUE_DELIVERY_PERMFAIL, evpid);
+}
+
+/* Count a temporary failure in the envelope file and tell the
+ * scheduler when to come back. */
+static void
+queue_tempfail(uint64_t evpid, const char *line)
+{
+	struct msg_out	 out;
+	struct envelope	 evp;
+	char		 text[ENVELOPE_TEXT_MAX + 1];
+	int		 len;
+
+	if (queue_evp_read(evpid, &evp, text, sizeof(text)) == -1)
+		return;
+	if (evp.evp_retry < UINT32_MAX)
+		evp.evp_retry++;
+	evp.evp_lasttry = time(NULL);
+	queue_evp_set_error(&evp, NULL, line);
+	if ((len = envelope_dump(&evp, text, sizeof(text))) == -1 ||
+	    queue_be->qb_envelope_update(evpid, text, (size_t)len) == -1)
+		log_warn("queue: envelope %016llx: update",
+		    (unsigned long long)evpid);
+	queue_evp_forget(evpid);
+	stat_increment("queue.tempfail", 1);
+	m_init(&out);
+	m_add_u64(&out, evpid);
+	m_add_u32(&out, evp.evp_retry);
+	m_add_i64(&out, evp.evp_lasttry);
+	proc_send(PROC_SCHEDULER, IMSG_QUEUE_DELIVERY_TEMPFAIL, 0, -1, &out);
+}
+
+void
+queue_permfail_retry(uint64_t evpid, const char *errorline)
+{
+	queue_tempfail(evpid, errorline);
+}
+
+static void
+queue_delivery_result(enum proc_id peer, struct ipc_msg *msg)
+{
+	struct msg_in	 in;
+	struct envelope	 evp;
+	struct qevp	*qe;
+	char		 text[ENVELOPE_TEXT_MAX + 1];
+	const char	*line = NULL;
+	uint64_t	 evpid;
+
+	if (msg->fd != -1)
+		proc_bad_msg(peer, msg, "unexpected descriptor");
+	m_open(&in, msg);
+	m_get_u64(&in, &evpid);
+	if (msg->hdr.type != IMSG_DELIVERY_OK)
+		m_get_string(&in, &line);
+	if (m_end(&in) == -1)
+		proc_bad_msg(peer, msg, "bad delivery result");
+	qe = queue_evp_find(evpid);
+	if (qe == NULL || qe->qe_state != QE_DELIVERING || qe->qe_peer != peer)
+		proc_bad_msg(peer, msg, "result for an envelope not there");
+
+	switch (msg->hdr.type) {
+	case IMSG_DELIVERY_OK:
+		if (queue_be->qb_envelope_delete(evpid) == -1)
+			log_warn("queue: remove delivered envelope %016llx",
+			    (unsigned long long)evpid);
+		queue_evp_forget(evpid);
+		stat_increment("queue.delivered", 1);
+		queue_sched_evpid(IMSG_QUEUE_DELIVERY_OK, evpid);
+		break;
+	case IMSG_DELIVERY_TEMPFAIL:
+		queue_tempfail(evpid, line);
+		break;
+	case IMSG_DELIVERY_PERMFAIL:
+		if (queue_evp_read(evpid, &evp, text, sizeof(text)) == -1)
+			return;
+		qe->qe_state = QE_FAILING;
+		queue_evp_set_error(&evp, NULL, line);
+		queue_bounce_failed(&evp);
+		break;
+	}
+}
+
+static void
+queue_dispatch_mda(struct ipc_msg *msg)
+{
+	switch (msg->hdr.type) {
+	case IMSG_DELIVERY_OK:
+	case IMSG_DELIVERY_TEMPFAIL:
+	case IMSG_DELIVERY_PERMFAIL:
+		queue_delivery_result(PROC_MDA, msg);
+		break;
+	default:
+		proc_bad_msg(PROC_MDA, msg, "unexpected message");
+	}
+}
+
+static void
+queue_dispatch_mta(struct ipc_msg *msg)
+{
+	switch (msg->hdr.type) {
+	case IMSG_DELIVERY_OK:
+	case IMSG_DELIVERY_TEMPFAIL:
+	case IMSG_DELIVERY_PERMFAIL:
+		queue_delivery_result(PROC_MTA, msg);
+		break;
+	default:
+		proc_bad_msg(PROC_MTA, msg, "unexpected message");
+	}
+}
+
+static void
+queue_dispatch_parent(struct ipc_msg *msg)
+{
+	proc_bad_msg(PROC_PARENT, msg, "unexpected message");
+}
+
+static void
+queue_dispatch_control(struct ipc_msg *msg)
+{
+	proc_bad_msg(PROC_CONTROL, msg, "unexpected message");
 }
