@@ -281,10 +281,66 @@ root_and_unreadable_cleanup()
 	postern_userdel_all
 }
 
+atf_test_case reload cleanup
+reload_head()
+{
+	atf_set "descr" "SIGHUP reads tables again; an unreadable one keeps its contents"
+	atf_set "require.user" "root"
+}
+reload_body()
+{
+	subr
+	start_lka
+	BAD=
+	MA=$(postern_maildir "$A")
+	MB=$(postern_maildir "$B")
+	echo "moved: $A" >>"$POSTERN_DIR/aliases"
+	kill -HUP "$POSTERN_PID"
+	postern_wait_log "configuration reloaded" 30 ||
+	    postern_fail "no reload after SIGHUP"
+	rcpt "moved@localhost" 250
+	postern_mailtool wait-count --n 1 --timeout 60 "$MA" >/dev/null ||
+	    postern_fail "moved@ did not reach $A"
+
+	sed -i "s/^moved: .*/moved: $B/" "$POSTERN_DIR/aliases"
+	kill -HUP "$POSTERN_PID"
+	n=0
+	until [ "$(grep -c 'configuration reloaded' "$POSTERN_LOG")" -ge 2 ]; do
+		n=$((n + 1))
+		[ "$n" -lt 60 ] || postern_fail "no second reload"
+		sleep 0.5
+	done
+	rcpt "moved@localhost" 250
+	postern_mailtool wait-count --n 1 --timeout 60 "$MB" >/dev/null ||
+	    postern_fail "after the reload moved@ did not reach $B"
+
+	# The file goes away: the table keeps what it had.
+	mv "$POSTERN_DIR/aliases" "$POSTERN_DIR/aliases.away"
+	kill -HUP "$POSTERN_PID"
+	postern_wait_log "table aliases: .*keeping its previous contents" 30 ||
+	    postern_fail "the failed table reload was not logged"
+	rcpt "moved@localhost" 250
+	postern_mailtool wait-count --n 2 --timeout 60 "$MB" >/dev/null ||
+	    postern_fail "with the old contents moved@ did not reach $B"
+	sleep 1
+	[ "$(postern_maildir_count "$A")" -eq 1 ] ||
+	    BAD="$BAD; $A got mail meant for $B"
+	check_bad
+	postern_healthy
+	postern_stop
+}
+reload_cleanup()
+{
+	subr
+	postern_cleanup
+	postern_userdel_all
+}
+
 atf_init_test_cases()
 {
 	atf_add_test_case refusals
 	atf_add_test_case aliases
 	atf_add_test_case forward
 	atf_add_test_case root_and_unreadable
+	atf_add_test_case reload
 }
