@@ -2,7 +2,8 @@
 # Hostile clients against a real daemon: a 1 MB command line, NUL and
 # 8-bit bytes in commands, a flood of junk commands, a client that
 # stalls in the middle of DATA and one that disconnects there, and a
-# million pipelined RCPTs.  Meanwhile a second client sends a message
+# million pipelined RCPTs (distinct ones: at most max-rcpt accepted,
+# then 452; and one address repeated).  Meanwhile a second client sends a message
 # every 0.2 s and every one of them must be accepted and delivered.
 # At the end the daemon and all its processes are the ones that
 # started, the log shows no crash, nothing of the hostile sessions was
@@ -57,7 +58,7 @@ EOF
 	sleep 1
 
 	bad=
-	for h in longline badbytes flood stall disconnect manyrcpt; do
+	for h in longline badbytes flood stall disconnect manyrcpt samercpt; do
 		echo "=== $h"
 		postern_mailtool hostile "$h" --port "$POSTERN_PORT" \
 		    --to "$U@localhost" --id "$h-$$" --stall 2 \

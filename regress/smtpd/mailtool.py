@@ -37,7 +37,7 @@
 #                                 ("DATA CODE text")
 #   hostile NAME --port P [--to B] [--stall S] [--rcpts N]
 #                                 longline badbytes flood stall
-#                                 disconnect manyrcpt: prints what
+#                                 disconnect manyrcpt samercpt: prints what
 #                                 happened, exit 1 when the server's
 #                                 behaviour is wrong
 #   steady --port P --to B --stop FILE --out FILE
@@ -707,12 +707,21 @@ def hostile_manyrcpt(a):
 
     th = threading.Thread(target=reader, daemon=True)
     th.start()
-    line = b"RCPT TO:<%s>\r\n" % a.to.encode()
+    # Distinct recipients (sub-addresses of one user): a server may
+    # fold repeats of one address into one recipient.
+    # "samercpt" repeats one address instead: only the daemon's health
+    # and memory are checked then.
+    local, domain = a.to.encode().rsplit(b"@", 1)
+    same = b"RCPT TO:<%s>\r\n" % a.to.encode() * 10000
     sent = 0
-    batch = line * 10000
     try:
         while sent < a.rcpts and not done.is_set():
-            cl.send(batch)
+            if a.name == "samercpt":
+                cl.send(same)
+            else:
+                cl.send(b"".join(b"RCPT TO:<%s+%d@%s>\r\n" %
+                                 (local, n, domain)
+                                 for n in range(sent, sent + 10000)))
             sent += 10000
     except OSError as e:
         print("send stopped after %d RCPTs: %s" % (sent, e))
@@ -725,6 +734,8 @@ def hostile_manyrcpt(a):
     cl.close()
     print("sent %d RCPTs; replies by code: %s; first refusal: %s" %
           (sent, sorted(codes.items()), first452[0]))
+    if a.name == "samercpt":
+        return 0 if done.is_set() else 1
     if codes.get(250, 0) > a.maxrcpt:
         print("FAIL: %d RCPTs accepted, limit %d" % (codes.get(250, 0),
                                                       a.maxrcpt))
@@ -742,7 +753,8 @@ def cmd_hostile(a):
     return {"longline": hostile_longline, "badbytes": hostile_badbytes,
             "flood": hostile_flood, "stall": hostile_stall,
             "disconnect": hostile_disconnect,
-            "manyrcpt": hostile_manyrcpt}[a.name](a)
+            "manyrcpt": hostile_manyrcpt,
+            "samercpt": hostile_manyrcpt}[a.name](a)
 
 
 # -- many messages -----------------------------------------------------
