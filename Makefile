@@ -149,6 +149,7 @@ SH_TESTS = \
 	regress/smtpd/proc_test.sh \
 	regress/smtpd/smtp_dialogue_test.sh \
 	regress/smtpd/config_test.sh \
+	regress/smtpd/deliver_test.sh \
 	regress/smtpd/lka_test.sh \
 	regress/smtpctl/smtpctl_test.sh \
 

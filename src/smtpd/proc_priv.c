@@ -84,6 +84,14 @@ static const int proc_sys_mda[] = {
 	SYS(getrlimit), SYS(setrlimit), SYS(prlimit64), -1
 };
 
+/* smtp: accepts clients on the sockets the parent bound, raises its
+ * descriptor limit at start (sessions are sized to it), and libevent
+ * asks how many bytes a socket holds (ioctl FIONREAD). */
+static const int proc_sys_smtp[] = {
+	SYS(accept4), SYS(getrlimit), SYS(setrlimit), SYS(prlimit64),
+	SYS(ioctl), SYS(shutdown), -1
+};
+
 /* lka: reads table, aliases and :include: files and calls getpwnam
  * (nss files: /etc/nsswitch.conf and /etc/passwd; the nscd client tries
  * a unix socket first; Debian's "systemd" nss module, loaded when files
@@ -95,19 +103,6 @@ static const int proc_sys_lka[] = {
 	SYS(openat), SYS(socket), SYS(connect), SYS(bind), SYS(getsockname),
 	SYS(setsockopt), SYS(getsockopt), SYS(prctl), SYS(readlinkat),
 	SYS(readlink), -1
-};
-
-/* mda: sizes its waiting list to the descriptor limit at start. */
-static const int proc_sys_mda[] = {
-	SYS(getrlimit), SYS(setrlimit), SYS(prlimit64), -1
-};
-
-/* smtp: accepts clients on the sockets the parent bound, raises its
- * descriptor limit at start (sessions are sized to it), and libevent
- * asks how many bytes a socket holds (ioctl FIONREAD). */
-static const int proc_sys_smtp[] = {
-	SYS(accept4), SYS(getrlimit), SYS(setrlimit), SYS(prlimit64),
-	SYS(ioctl), SYS(shutdown), -1
 };
 
 static const int proc_sys_none[] = { -1 };
