@@ -142,8 +142,62 @@ tricks_cleanup()
 	postern_userdel_all
 }
 
+atf_test_case sample_config cleanup
+sample_config_head()
+{
+	atf_set descr "etc/smtpd.conf and etc/aliases as shipped: local" \
+	    "users get mail, other domains are refused, root only by alias"
+	atf_set require.user root
+	atf_set timeout 300
+}
+sample_config_body()
+{
+	subr
+	postern_setup
+	top=$(atf_config_get top)
+	# The sample, with this test's own files and port; the aliases
+	# macro set on the command line as `make run` does.
+	{
+		printf 'queue path "@SPOOL@"\ncontrol socket "@SOCK@"\n'
+		printf 'pidfile "@PIDFILE@"\n'
+		sed 's/^listen on 127.0.0.1 port 2525$/listen on 127.0.0.1 port @PORT@/' \
+		    "$top/etc/smtpd.conf"
+	} | postern_conf
+	grep -q "port $POSTERN_PORT" "$POSTERN_CONF" ||
+	    atf_fail "etc/smtpd.conf has no 'listen on 127.0.0.1 port 2525'"
+	U=pr$$
+	postern_useradd "$U"
+	postern_public_copy "$POSTERN_DIR/etc" etc/aliases
+	postern_start -D "aliases=file:$POSTERN_DIR/etc/aliases"
+	BAD= SENT=0 SEQ=0
+	try "<$U@localhost>" "250"
+	try "<user@other.example>" "550 5.7.1"
+	try "<root@localhost>" "550 5.7.1"
+	try "<postmaster@localhost>" "550 5.7.1"
+	try "<nosuchuser$$@localhost>" "550 5.1.1"
+	postern_stop
+
+	# Once root is aliased to a real user, as etc/aliases asks, the
+	# role addresses reach that user.
+	sed "s/^#root:.*/root: $U/" "$top/etc/aliases" >"$POSTERN_DIR/etc/aliases"
+	grep -q "^root: $U\$" "$POSTERN_DIR/etc/aliases" ||
+	    atf_fail "etc/aliases has no '#root:' line to enable"
+	postern_start -D "aliases=file:$POSTERN_DIR/etc/aliases"
+	try "<postmaster@localhost>" "250"
+	try "<root@localhost>" "250"
+	try "<MAILER-DAEMON@localhost>" "250"
+	no_relay_check
+}
+sample_config_cleanup()
+{
+	subr
+	postern_cleanup
+	postern_userdel_all
+}
+
 atf_init_test_cases()
 {
 	atf_add_test_case other_domain
 	atf_add_test_case tricks
+	atf_add_test_case sample_config
 }
