@@ -42,6 +42,7 @@ struct qmsg	*queue_msg_new(struct qbounce *, int *fd);
 void		 queue_msg_commit(struct qmsg *);
 void		 queue_msg_rollback(struct qmsg *);
 
+/* queue_deliver.c */
 /* Read and validate a committed envelope: 0, or -1 (and the envelope
  * was moved to corrupt/ and the scheduler told, unless it was gone). */
 int		 queue_evp_read(uint64_t evpid, struct envelope *,
@@ -56,6 +57,11 @@ void		 queue_permfail_done(uint64_t evpid);
 /* The bounce could not be queued now: keep the envelope, count a
  * temporary failure so that it comes back later. */
 void		 queue_permfail_retry(uint64_t evpid, const char *errorline);
+
+/* queue_deliver.c: the scheduler's orders, mda's and mta's results. */
+void		 queue_sched_deliver(struct ipc_msg *);
+void		 queue_sched_expire(struct ipc_msg *);
+void		 queue_delivery_result(enum proc_id, struct ipc_msg *);
 
 /* queue_bounce.c */
 void		 queue_bounce_failed(const struct envelope *);
