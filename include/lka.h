@@ -30,7 +30,7 @@ struct match;
 struct lka_ctx {
 	const struct smtpd_config *lc_conf;
 	struct table_set	*lc_tables;
-	char			**lc_localaddrs;	/* text, e.g. "192.0.2.1" */
+	char			**lc_localaddrs;	/* e.g. "192.0.2.1" */
 	size_t			 lc_nlocaladdrs;
 	/* Account that runs /file and |command targets of an aliases or
 	 * virtual table when the action has no "user" (COMPAT 4.1). */

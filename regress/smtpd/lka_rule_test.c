@@ -19,7 +19,8 @@
 
 static struct smtpd_config	*conf;
 static struct lka_ctx		 ctx;
-static char			*localaddrs[] = { "192.0.2.10", "2001:db8::10" };
+static char			*localaddrs[] = { "192.0.2.10",
+				    "2001:db8::10" };
 
 static void
 write_file(const char *path, const char *text)

@@ -224,7 +224,8 @@ ATF_TC_BODY(file_table_and_reload, tc)
 	write_file("map", "# a comment\nAlice  alice@example.org\n"
 	    "bob: bob@example.org, carol\n");
 	snprintf(conf, sizeof(conf), "table f \"file:%s/map\"\n"
-	    "table s \"%s/map\"\ntable gone \"file:%s/none\"\n" RULES, cwd, cwd, cwd);
+	    "table s \"%s/map\"\ntable gone \"file:%s/none\"\n" RULES,
+	    cwd, cwd, cwd);
 	c = parse(conf);
 	ts = table_set_load(c, NULL);
 	f = get(ts, c, "f");

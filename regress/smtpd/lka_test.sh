@@ -92,8 +92,8 @@ refusals_body()
 	subr
 	start_lka
 	BAD=
-	rcpt "someone@example.com" \
-	    "550 5.7.1 Delivery not authorized, relaying denied: <someone@example.com>"
+	rcpt "someone@example.com" "550 5.7.1 Delivery not authorized, \
+relaying denied: <someone@example.com>"
 	rcpt "nosuchuser$$@localhost" \
 	    "550 5.1.1 Invalid recipient: <nosuchuser$$@localhost>"
 	rcpt "gone@localhost" "550 5.1.1 gone away: <gone@localhost>"
@@ -284,7 +284,7 @@ root_and_unreadable_cleanup()
 atf_test_case reload cleanup
 reload_head()
 {
-	atf_set "descr" "SIGHUP reads tables again; an unreadable one keeps its contents"
+	atf_set "descr" "SIGHUP reads tables again, keeps unreadable ones"
 	atf_set "require.user" "root"
 }
 reload_body()

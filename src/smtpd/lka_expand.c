@@ -423,7 +423,8 @@ x_virtual(struct lka_expand *x, struct xnode *n, const struct action *a)
 {
 	struct table_data	*td;
 	const struct mailaddr	*ma = &n->xn_addr;
-	char			 user[SMTP_LOCALPART_MAX + 1], base[sizeof(user)];
+	char			 user[SMTP_LOCALPART_MAX + 1];
+	char			 base[sizeof(user)];
 	char			 dom[SMTP_DOMAIN_MAX + 1];
 	char			 keys[6][SMTP_LOCALPART_MAX + SMTP_DOMAIN_MAX + 3];
 	const char		*val = NULL;
@@ -621,7 +622,8 @@ x_target(struct lka_expand *x, struct xnode *n)
 		    n->xn_type == EXP_COMMAND ? "command" : "file",
 		    n->xn_value, name);
 	}
-	r = lka_user_lookup(x->x_ctx, n->xn_owner[0] != '\0' || a->a_user != NULL ? a : NULL,
+	r = lka_user_lookup(x->x_ctx,
+	    n->xn_owner[0] != '\0' || a->a_user != NULL ? a : NULL,
 	    name, &uid, &gid, home, sizeof(home));
 	if (r != 1) {
 		log_warnx("expand: no account %s to run %s", name,

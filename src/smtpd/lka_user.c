@@ -23,8 +23,8 @@
 #include "table.h"
 
 int
-lka_user_lookup(const struct lka_ctx *ctx, const struct action *a, const char *name,
-    uid_t *uid, gid_t *gid, char *home, size_t homelen)
+lka_user_lookup(const struct lka_ctx *ctx, const struct action *a,
+    const char *name, uid_t *uid, gid_t *gid, char *home, size_t homelen)
 {
 	struct passwd	*pw;
 
@@ -82,8 +82,8 @@ lka_file_read(int fd, const char *what, char **bufp, size_t *lenp)
 			break;
 		len += r;
 		if (len > EXPAND_MAX_FILE) {
-			log_warnx("lka_file_read: %s: larger than %d bytes", what,
-			    EXPAND_MAX_FILE);
+			log_warnx("lka_file_read: %s: larger than %d bytes",
+			    what, EXPAND_MAX_FILE);
 			free(buf);
 			return -1;
 		}
