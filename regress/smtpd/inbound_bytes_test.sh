@@ -112,6 +112,10 @@ bdat_body()
 {
 	subr
 	start_inbound
+	# Small chunks that split CR LF pairs and dot lines.
+	BAD=
+	sendcheck dots sender@example.org "" --bdat 7
+	[ -z "$BAD" ] || postern_fail "not delivered byte for byte:$BAD"
 	run_kinds --bdat 1000
 }
 bdat_cleanup()
