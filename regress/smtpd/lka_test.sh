@@ -229,6 +229,22 @@ EOF
 	sleep 2
 	[ "$(postern_maildir_count "$B")" -eq 1 ] ||
 	    BAD="$BAD; a .forward symlink was followed"
+
+	# A home others can write: the .forward is ignored; a sticky
+	# home: the recipient is deferred.
+	rm -f "$HA/.forward"
+	echo "$B@localhost" >"$HA/.forward"
+	chown "$A" "$HA/.forward"
+	chmod 775 "$HA"
+	rcpt "$A@localhost" 250
+	postern_wait_log "home $HA is writable by group" 10 ||
+	    BAD="$BAD; a group-writable home was not refused"
+	chmod 1755 "$HA"
+	rcpt "$A@localhost" "451 4.3.0 Temporary failure: <$A@localhost>"
+	chmod 755 "$HA"
+	sleep 2
+	[ "$(postern_maildir_count "$B")" -eq 1 ] ||
+	    BAD="$BAD; a .forward in an unsafe home was obeyed"
 	check_bad
 	postern_healthy
 	postern_stop
