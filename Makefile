@@ -153,6 +153,12 @@ SH_TESTS = \
 	regress/smtpd/deliver_test.sh \
 	regress/smtpd/lka_test.sh \
 	regress/smtpctl/smtpctl_test.sh \
+	regress/smtpd/inbound_bytes_test.sh \
+	regress/smtpd/inbound_smuggling_test.sh \
+	regress/smtpd/inbound_relay_test.sh \
+	regress/smtpd/inbound_hostile_test.sh \
+	regress/smtpd/inbound_load_test.sh \
+	regress/smtpd/inbound_crash_test.sh \
 
 # libFuzzer targets (regress/fuzz/<name>.c), see `make fuzz`.
 FUZZ_TARGETS = \
@@ -277,13 +283,16 @@ users:
 # ---------------------------------------------------------------------
 
 RUN_CONF ?=	etc/smtpd.conf
+# Table paths must be absolute: the sample names /etc/aliases through a
+# macro, pointed here at the sample in the source tree.
+RUN_ALIASES ?=	$(CURDIR)/etc/aliases
 
 # The targets that start with `deps` build in a second make: the flags
 # from pkg-config are read when the Makefile is parsed, which on a fresh
 # machine is before deps has installed the libraries.
 run: deps
 	@$(MAKE) --no-print-directory binaries users
-	$(BUILD)/smtpd -d -f $(RUN_CONF)
+	$(BUILD)/smtpd -d -f $(RUN_CONF) -D aliases=file:$(RUN_ALIASES)
 
 test: deps
 	@$(MAKE) --no-print-directory all
@@ -324,10 +333,13 @@ install: binaries
 	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)
 	install -m 755 $(BUILD)/smtpd $(DESTDIR)$(SBINDIR)/smtpd
 	install -m 2555 -g _smtpq $(BUILD)/smtpctl $(DESTDIR)$(SBINDIR)/smtpctl
-	install -m 644 man/smtpd.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 man/smtpd.conf.5 man/aliases.5 man/forward.5 \
+	    man/table.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 644 man/smtpd.8 man/smtpctl.8 $(DESTDIR)$(MANDIR)/man8/
 	test -e $(DESTDIR)$(SYSCONFDIR)/smtpd.conf || \
 	    install -m 644 etc/smtpd.conf $(DESTDIR)$(SYSCONFDIR)/smtpd.conf
+	test -e $(DESTDIR)$(SYSCONFDIR)/aliases || \
+	    install -m 644 etc/aliases $(DESTDIR)$(SYSCONFDIR)/aliases
 
 clean:
 	rm -rf build
