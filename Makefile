@@ -200,7 +200,7 @@ pkgcheck:
 	@pkg-config --exists --print-errors $(PKGS)
 
 asan:
-	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 binaries
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan SAN=1 binaries
 
 $(OBJDIR)/%.o: %.c
 	@mkdir -p $(@D)
