@@ -3,7 +3,9 @@
 # on loopback, and one scenario file per test case under
 # regress/smtpd/dialogue/<name>.dlg, played by smtpdialog.py (see its
 # header for the format).  A scenario's "#conf LINE" lines are added to
-# the test configuration; "#host ::1" runs it over IPv6.  After each
+# the test configuration; "#host ::1" runs it over IPv6; "#user" makes a
+# local user whose name the scenario gets as ${USER}; "#delivered N"
+# checks that N messages reach that user's Maildir.  After each
 # scenario the daemon must still be whole: every child alive, nothing in
 # its log from the sanitizers, no fatal error, no system call refused.
 #
@@ -51,7 +53,8 @@ whole()
 play()
 {
 	/usr/bin/python3 "$(atf_config_get top)/regress/smtpd/smtpdialog.py" \
-	    -H "${2:-127.0.0.1}" -p "$POSTERN_PORT" "$1" >play.out 2>&1 || {
+	    -H "${2:-127.0.0.1}" -p "$POSTERN_PORT" -D "USER=${DLG_USER:-}" \
+	    "$1" >play.out 2>&1 || {
 		cat play.out >&2
 		postern_fail "dialogue $(basename "$1") failed"
 	}
@@ -70,11 +73,38 @@ s = socket.socket(socket.AF_INET6)
 s.bind(("::1", 0))' 2>/dev/null || atf_skip "no IPv6 loopback"
 		host=::1
 	fi
+	DLG_USER=
+	if grep -q '^#user' "$f"; then
+		DLG_USER=pdlg$$
+		postern_useradd "$DLG_USER"
+	fi
 	dialogue_conf "$f"
 	postern_start
 	play "$f" "$host"
+	want=$(sed -n 's/^#delivered //p' "$f")
+	if [ -n "$want" ]; then
+		delivered "$want"
+	fi
 	whole
 	postern_stop
+}
+
+# delivered N: exactly N messages reach the test user's Maildir.
+delivered()
+{
+	dir=$(postern_maildir "$DLG_USER")/new
+	n=0
+	while [ "$n" -lt 100 ]; do
+		got=$(find "$dir" -type f 2>/dev/null | wc -l)
+		[ "$got" -ge "$1" ] && break
+		sleep 0.1
+		n=$((n + 1))
+	done
+	# Give an extra (wrong) delivery the time to show up.
+	sleep 0.5
+	got=$(find "$dir" -type f 2>/dev/null | wc -l)
+	[ "$got" -eq "$1" ] ||
+	    postern_fail "$got messages delivered, expected $1"
 }
 
 # The scenarios, one test case each (atf-sh lists test cases before it
@@ -104,6 +134,20 @@ timeout
 per_ip
 max_sessions
 eof_mid_line
+tx_data
+tx_pipelined
+tx_bdat
+tx_rset
+tx_max_rcpt
+tx_max_mails
+tx_size
+tx_bare_lf
+tx_bare_cr
+tx_bare_accept
+tx_loop
+tx_relay
+tx_dsn
+tx_data_timeout
 "
 
 define_scenario()
@@ -123,6 +167,7 @@ dlg_$1_cleanup()
 {
 	subr
 	postern_cleanup
+	postern_userdel_all
 }"
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Run an SMTP dialogue scenario against a live server.
 
-usage: smtpdialog.py [-H host] -p port scenario.dlg
+usage: smtpdialog.py [-H host] -p port [-D NAME=VALUE]... scenario.dlg
 
 A scenario is a text file, one directive per line; blank lines and
 lines starting with '#' are ignored (lines starting with "#conf " are
@@ -15,6 +15,8 @@ for the test script: smtpd.conf lines of this scenario).
   >>}             single write (pipelining)
   <<< REGEX       read one reply line (up to CRLF, without it); it must
                   match REGEX entirely (Python re.fullmatch)
+  <<+ REGEX       read a whole multi-line reply: "NNN-" lines are
+                  skipped, the final "NNN " line must match REGEX
   <<. [N]         the server closes the connection (EOF) within N
                   seconds (default: the timeout), after any reply lines
                   matched so far; unread extra lines are an error
@@ -25,6 +27,9 @@ for the test script: smtpd.conf lines of this scenario).
   @open NAME      open another connection and use it (the first one,
                   opened at start, is named "main")
   @use NAME       switch to a named connection
+
+"${NAME}" in a directive's text is replaced by the value given with -D
+(e.g. the test user's name) before the directive runs.
 
 Exit status 0 if the whole dialogue went as written; otherwise 1 with
 the transcript and the first mismatch on stderr.
@@ -141,7 +146,7 @@ class Conn:
             raise Failure('expected nothing, the connection closed')
 
 
-def run(path, host, port):
+def run(path, host, port, defs):
     log = []
     conns = {'main': Conn(host, port, log)}
     cur = conns['main']
@@ -152,6 +157,8 @@ def run(path, host, port):
         if raw == '' or raw.startswith('#'):
             continue
         op, _, arg = raw.partition(' ')
+        for name, value in defs.items():
+            arg = arg.replace('${%s}' % name, value)
         try:
             if op == '>>>':
                 cur.send(arg.encode('utf-8') + b'\r\n')
@@ -167,6 +174,12 @@ def run(path, host, port):
                 cur.send(data)
             elif op == '<<<':
                 got = cur.line(timeout)
+                if not re.fullmatch(arg, got):
+                    raise Failure('reply %r does not match %r' % (got, arg))
+            elif op == '<<+':
+                got = cur.line(timeout)
+                while len(got) > 3 and got[3] == '-':
+                    got = cur.line(timeout)
                 if not re.fullmatch(arg, got):
                     raise Failure('reply %r does not match %r' % (got, arg))
             elif op == '<<.':
@@ -199,9 +212,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('-H', dest='host', default='127.0.0.1')
     ap.add_argument('-p', dest='port', type=int, required=True)
+    ap.add_argument('-D', dest='defs', action='append', default=[])
     ap.add_argument('scenario')
     a = ap.parse_args()
-    sys.exit(run(a.scenario, a.host, a.port))
+    defs = {}
+    for d in a.defs:
+        name, _, value = d.partition('=')
+        defs[name] = value
+    sys.exit(run(a.scenario, a.host, a.port, defs))
 
 
 if __name__ == '__main__':

@@ -236,13 +236,15 @@ smtp_check_rcpt(struct smtp_session *s, char *arg)
 	struct smtp_tx		*tx = s->s_tx;
 	struct smtp_reply_err	 err;
 
-	if (tx->tx_nrcpt >= proc_config()->sc_max_rcpt) {
-		smtp_reply(s, "452 4.5.3 Too many recipients");
-		return -1;
-	}
 	if (smtp_parse_rcpt(arg != NULL ? arg : "", smtp_ext(s),
 	    tx->tx_mail.ma_smtputf8, &smtp_rcpt_args, &err) == -1) {
 		smtp_reply(s, "%d %s", err.code, err.text);
+		return -1;
+	}
+	/* A duplicate is no new recipient: it passes even at the limit. */
+	if (tx->tx_nrcpt >= proc_config()->sc_max_rcpt &&
+	    !smtp_tx_rcpt_seen(tx, &smtp_rcpt_args.ra_to)) {
+		smtp_reply(s, "452 4.5.3 Too many recipients");
 		return -1;
 	}
 	return 0;
