@@ -312,7 +312,8 @@ mda_retry_cleanup()
 atf_test_case root_refused cleanup
 root_refused_head()
 {
-	atf_set descr "mail for root is never delivered as root"
+	atf_set descr "mail for root, or for a user of group root, is never \
+delivered"
 	atf_set timeout 60
 }
 root_refused_body()
@@ -328,6 +329,22 @@ root_refused_body()
 	esac
 	sleep 1
 	[ ! -e "$POSTERN_DIR/rootmail" ] || postern_fail "delivered to root"
+
+	# A user whose group is root (gid 0): lka lets it through, the
+	# parent refuses to fork the delivery, the mail bounces.
+	G=pg$$
+	install -d -m 755 "$POSTERN_DIR/home"
+	useradd -M -g 0 -d "$POSTERN_DIR/home/$G" -s /usr/sbin/nologin "$G" ||
+	    atf_fail "useradd $G"
+	echo "$G" >>"$POSTERN_DIR/.postern_users"
+	install -d -m 755 -o "$G" -g 0 "$POSTERN_DIR/home/$G"
+	postern_send s@example.org "$G@localhost" >/dev/null ||
+	    postern_fail "send to $G"
+	mda_line "$G" PermFail
+	grep "user=$G .*result=PermFail" "$POSTERN_LOG" |
+	    grep -q 'stat=5.7.1 not allowed to deliver to: root' ||
+	    postern_fail "no refusal from the parent"
+	[ ! -e "$POSTERN_DIR/rootmail" ] || postern_fail "delivered as gid 0"
 	postern_healthy
 	postern_stop
 }
