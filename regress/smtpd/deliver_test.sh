@@ -354,8 +354,41 @@ root_refused_cleanup()
 	cleanup_all
 }
 
+atf_test_case paused cleanup
+paused_head()
+{
+	atf_set descr "smtpd -P mda: mail is accepted and kept, not delivered"
+	atf_set timeout 60
+}
+paused_body()
+{
+	subr
+	start_deliver 'action "deliver" maildir'
+	U=pp$$
+	postern_useradd "$U"
+	postern_start -P mda
+	postern_wait_log "mda_pause: mda is paused" 10
+	postern_send s@example.org "$U@localhost" >/dev/null ||
+	    postern_fail "send"
+	sleep 3
+	[ "$(postern_maildir_count "$U")" = 0 ] ||
+	    postern_fail "delivered while paused"
+	[ -n "$(postern_spool_envelopes mda)" ] ||
+	    postern_fail "the message is not in the queue"
+	grep -q "mda delivery" "$POSTERN_LOG" &&
+	    postern_fail "a delivery was attempted"
+	postern_healthy
+	postern_stop
+}
+paused_cleanup()
+{
+	subr
+	cleanup_all
+}
+
 atf_init_test_cases()
 {
+	atf_add_test_case paused
 	atf_add_test_case maildir
 	atf_add_test_case mbox
 	atf_add_test_case lmtp
