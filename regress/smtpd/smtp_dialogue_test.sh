@@ -192,8 +192,319 @@ scenarios_listed_body()
 	done
 }
 
+# ---------------------------------------------------------------------
+# Real clients.
+
+atf_test_case smtplib_client cleanup
+smtplib_client_head()
+{
+	atf_set descr "Python smtplib sends two messages in one session"
+	atf_set require.user root
+	atf_set timeout 120
+}
+smtplib_client_body()
+{
+	subr
+	postern_setup
+	DLG_USER=pdlg$$
+	postern_useradd "$DLG_USER"
+	postern_start
+	/usr/bin/python3 - "$POSTERN_PORT" "$DLG_USER" <<'EOF2' ||
+import smtplib, sys
+from email.message import EmailMessage
+port, user = int(sys.argv[1]), sys.argv[2]
+with smtplib.SMTP('127.0.0.1', port, timeout=30) as c:
+    code, _ = c.ehlo('client.example.org')
+    assert code == 250, code
+    for ext in ('pipelining', 'chunking', '8bitmime', 'smtputf8', 'size',
+                'enhancedstatuscodes', 'dsn'):
+        assert c.has_extn(ext), ext
+    assert not c.has_extn('starttls')
+    for i in range(2):
+        m = EmailMessage()
+        m['From'] = 'sender@example.org'
+        m['To'] = '%s@localhost' % user
+        m['Subject'] = 'smtplib %d' % i
+        m.set_content('hello from smtplib\n.\nnot the end\n')
+        refused = c.send_message(m, mail_options=['BODY=8BITMIME'],
+                                 rcpt_options=['NOTIFY=FAILURE'])
+        assert refused == {}, refused
+    try:
+        c.sendmail('sender@example.org', ['nobody@elsewhere.example.com'],
+                   'Subject: no\r\n\r\nno\r\n')
+        raise SystemExit('relay accepted')
+    except smtplib.SMTPRecipientsRefused:
+        pass
+EOF2
+	    postern_fail "smtplib session failed"
+	delivered 2
+	grep -q 'smtplib 0' "$(postern_maildir "$DLG_USER")"/new/* ||
+	    postern_fail "first message not found"
+	whole
+	postern_stop
+}
+smtplib_client_cleanup()
+{
+	subr
+	postern_cleanup
+	postern_userdel_all
+}
+
+atf_test_case swaks_client cleanup
+swaks_client_head()
+{
+	atf_set descr "swaks sends with and without PIPELINING and with BDAT"
+	atf_set require.user root
+	atf_set timeout 120
+}
+swaks_client_body()
+{
+	subr
+	command -v swaks >/dev/null || atf_skip "swaks is not installed"
+	postern_setup
+	DLG_USER=pdlg$$
+	postern_useradd "$DLG_USER"
+	postern_start
+	for opt in "" --pipeline; do
+		swaks --server 127.0.0.1 --port "$POSTERN_PORT" \
+		    --helo client.example.org --from sender@example.org \
+		    --to "$DLG_USER@localhost" --header "Subject: swaks $opt" \
+		    $opt >swaks.out 2>&1 || {
+			cat swaks.out >&2
+			postern_fail "swaks $opt failed"
+		}
+		grep -q '<- *250 2.0.0 [0-9a-f]* Message accepted' swaks.out ||
+		    { cat swaks.out >&2; postern_fail "no 250 for swaks $opt"; }
+	done
+	# A refused recipient makes swaks fail.
+	! swaks --server 127.0.0.1 --port "$POSTERN_PORT" \
+	    --from sender@example.org --to nobody@elsewhere.example.com \
+	    >swaks.out 2>&1 || postern_fail "relay accepted through swaks"
+	delivered 2
+	whole
+	postern_stop
+}
+swaks_client_cleanup()
+{
+	subr
+	postern_cleanup
+	postern_userdel_all
+}
+
+# ---------------------------------------------------------------------
+# Listening sockets.
+
+# banner PORT [HOST]: the greeting line on that port, or "refused".
+banner()
+{
+	/usr/bin/python3 - "$1" "${2:-127.0.0.1}" <<'EOF2'
+import socket, sys
+try:
+    s = socket.create_connection((sys.argv[2], int(sys.argv[1])), 5)
+    f = s.makefile('rb')
+    print(f.readline().decode().strip())
+    s.sendall(b'QUIT\r\n')
+except OSError:
+    print('refused')
+EOF2
+}
+
+atf_test_case listener_reload cleanup
+listener_reload_head()
+{
+	atf_set descr "SIGHUP keeps a listening socket that stays, opens" \
+	    "new ones and closes dropped ones; per-listener host names"
+	atf_set require.user root
+	atf_set timeout 120
+}
+listener_reload_body()
+{
+	subr
+	postern_setup
+	port2=$(postern_free_port)
+	postern_start
+	case $(banner "$POSTERN_PORT") in
+	"220 "*" ESMTP Postern") ;;
+	*) postern_fail "no banner on the first port" ;;
+	esac
+	[ "$(banner "$port2")" = refused ] ||
+	    postern_fail "second port open before the reload"
+
+	{ postern_default_conf
+	  echo "listen on 127.0.0.1 port $port2 hostname mx2.example.org"; } |
+	    postern_conf
+	kill -HUP "$POSTERN_PID"
+	postern_wait_log 'configuration reloaded'
+	sleep 0.5
+	case $(banner "$POSTERN_PORT") in
+	"220 "*" ESMTP Postern") ;;
+	*) postern_fail "the first port did not survive the reload" ;;
+	esac
+	[ "$(banner "$port2")" = "220 mx2.example.org ESMTP Postern" ] ||
+	    postern_fail "second port: $(banner "$port2")"
+
+	postern_default_conf | sed "s/port @PORT@/port $port2/" | postern_conf
+	kill -HUP "$POSTERN_PID"
+	n=$(grep -c 'configuration reloaded' "$POSTERN_LOG")
+	while [ "$(grep -c 'configuration reloaded' "$POSTERN_LOG")" -lt 2 ]; do
+		sleep 0.1
+	done
+	sleep 0.5
+	[ "$(banner "$POSTERN_PORT")" = refused ] ||
+	    postern_fail "dropped port still open"
+	case $(banner "$port2") in
+	"220 "*" ESMTP Postern") ;;
+	*) postern_fail "no banner on the second port" ;;
+	esac
+	whole
+	postern_stop
+}
+listener_reload_cleanup()
+{
+	subr
+	postern_cleanup
+}
+
+atf_test_case port_taken cleanup
+port_taken_head()
+{
+	atf_set descr "a port that cannot be bound stops start-up with a" \
+	    "message naming the address and port"
+	atf_set require.user root
+	atf_set timeout 60
+}
+port_taken_body()
+{
+	subr
+	postern_setup
+	/usr/bin/python3 -c 'import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(1)
+time.sleep(30)' "$POSTERN_PORT" &
+	holder=$!
+	sleep 0.5
+	"$POSTERN_BIN/smtpd" -d -f "$POSTERN_CONF" >"$POSTERN_LOG" 2>&1
+	rc=$?
+	kill "$holder"
+	[ "$rc" -ne 0 ] || postern_fail "smtpd started on a taken port"
+	grep -q "cannot listen on 127.0.0.1 port $POSTERN_PORT: Address already in use" \
+	    "$POSTERN_LOG" || postern_fail "no clear message"
+	[ ! -e "$POSTERN_PIDFILE" ] || postern_fail "pid file left behind"
+}
+port_taken_cleanup()
+{
+	subr
+	postern_cleanup
+}
+
+# ---------------------------------------------------------------------
+# System call filter and memory.
+
+atf_test_case plain_filter cleanup
+plain_filter_head()
+{
+	atf_set descr "sessions and transactions under the system call" \
+	    "filter of the plain (non-sanitizer) build"
+	atf_set require.user root
+	atf_set timeout 180
+}
+plain_filter_body()
+{
+	subr
+	postern_setup
+	POSTERN_BIN=$(atf_config_get plainbindir)
+	[ -x "$POSTERN_BIN/smtpd" ] || atf_fail "no $POSTERN_BIN/smtpd"
+	DLG_USER=pdlg$$
+	postern_useradd "$DLG_USER"
+	for s in tx_pipelined tx_bdat tx_size line_huge failures timeout \
+	    per_ip; do
+		f=$(dlgdir)/$s.dlg
+		dialogue_conf "$f"
+		postern_start
+		play "$f"
+		whole
+		postern_stop
+	done
+}
+plain_filter_cleanup()
+{
+	subr
+	postern_cleanup
+	postern_userdel_all
+}
+
+atf_test_case idle_memory cleanup
+idle_memory_head()
+{
+	atf_set descr "1000 idle sessions after EHLO cost the smtp process" \
+	    "little memory (plain build; the figure is printed)"
+	atf_set require.user root
+	atf_set timeout 180
+}
+idle_memory_body()
+{
+	subr
+	postern_setup
+	POSTERN_BIN=$(atf_config_get plainbindir)
+	{ postern_default_conf
+	  echo "smtp limit max-sessions-per-ip 2000"
+	  echo "smtp limit max-sessions 4000"; } | postern_conf
+	postern_start
+	smtp=$(postern_role_pid smtp) || postern_fail "no smtp process"
+	/usr/bin/python3 - "$POSTERN_PORT" "$smtp" <<'EOF2' >memory.out 2>&1 ||
+import resource, socket, sys, time
+port, pid = int(sys.argv[1]), sys.argv[2]
+resource.setrlimit(resource.RLIMIT_NOFILE, (4096, 4096))
+def pss():
+    with open('/proc/%s/smaps_rollup' % pid) as f:
+        for line in f:
+            if line.startswith('Pss:'):
+                return int(line.split()[1])
+def session():
+    s = socket.create_connection(('127.0.0.1', port), 10)
+    f = s.makefile('rb')
+    f.readline()
+    s.sendall(b'EHLO idle.example.org\r\n')
+    while not f.readline().startswith(b'250 '):
+        pass
+    return s, f
+# Warm up the allocator and libevent with a few sessions first.
+warm = [session() for _ in range(20)]
+for s, f in warm:
+    s.close()
+time.sleep(0.5)
+before = pss()
+n = 1000
+held = [session() for _ in range(n)]
+time.sleep(0.5)
+after = pss()
+per = (after - before) * 1024 / n
+print('smtp Pss %d KiB -> %d KiB with %d idle sessions: %.1f KiB each' %
+      (before, after, n, per / 1024))
+if per > 16 * 1024:
+    raise SystemExit('more than 16 KiB per idle session')
+EOF2
+	    { cat memory.out >&2; postern_fail "idle sessions cost too much"; }
+	cat memory.out
+	whole
+	postern_stop
+}
+idle_memory_cleanup()
+{
+	subr
+	postern_cleanup
+}
+
 atf_init_test_cases()
 {
+	atf_add_test_case smtplib_client
+	atf_add_test_case swaks_client
+	atf_add_test_case listener_reload
+	atf_add_test_case port_taken
+	atf_add_test_case plain_filter
+	atf_add_test_case idle_memory
 	atf_add_test_case scenarios_listed
 	for _s in $SCENARIOS; do
 		atf_add_test_case "dlg_$_s"
