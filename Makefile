@@ -37,7 +37,7 @@ PKG_CFLAGS :=	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS :=	$(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS +=	$(CFLAGS_BASE) $(PKG_CFLAGS) $(SANFLAGS)
 LDFLAGS +=	$(SANFLAGS)
-LDLIBS =	$(PKG_LIBS) -lpam
+LDLIBS =	$(PKG_LIBS) -lpam -ldb
 
 # ---------------------------------------------------------------------
 # Sources, one per line.
@@ -72,6 +72,7 @@ SMTPD_SRCS = \
 	src/smtpd/table.c \
 	src/smtpd/table_static.c \
 	src/smtpd/table_file.c \
+	src/smtpd/table_db.c \
 	src/smtpd/parent_forward.c \
 	src/smtpd/ca.c \
 	src/smtpd/queue.c \
@@ -261,7 +262,7 @@ $(BUILD)/regress/%: regress/%.sh
 DEB_PKGS = \
 	gcc make pkg-config byacc clang libclang-rt-14-dev \
 	libssl-dev libevent-dev libbsd-dev libunbound-dev libseccomp-dev \
-	libcrypt-dev libpam0g-dev nettle-dev \
+	libcrypt-dev libpam0g-dev nettle-dev libdb5.3-dev \
 	atf-sh libatf-dev kyua mandoc \
 	openssl swaks python3 python3-aiosmtpd procps psmisc util-linux \
 	iproute2

@@ -35,6 +35,8 @@ struct table_ops {
 	/* 0, or -1 with a reason in err (the old contents then stay). */
 	int		(*to_load)(struct table_data *, const struct table *,
 			    int flags, char *err, size_t errlen);
+	/* Load again before a lookup when the file's mtime changed. */
+	int		 to_autoreload;
 };
 
 /* flags of to_load */
@@ -43,6 +45,7 @@ struct table_ops {
 
 extern const struct table_ops	table_static_ops;
 extern const struct table_ops	table_file_ops;
+extern const struct table_ops	table_db_ops;
 
 /* For backends: add one entry (val NULL in a list).  0 or -1 (ENOMEM). */
 int	 table_data_add(struct table_data *, const char *key, const char *val);
@@ -55,8 +58,8 @@ int	 table_file_read(struct table_data *, const char *path, int flags,
  * Load every table of conf.  A table whose load fails keeps the
  * contents it had in old (same name, backend and path), with a log
  * line; without old contents it is unusable and its lookups return -1.
- * db: and proc tables are refused here (logged, unusable): Postern
- * reads neither yet.  old may be NULL; it is not freed.
+ * proc tables are refused here (logged, unusable): Postern has no
+ * table processes yet.  old may be NULL; it is not freed.
  */
 struct table_set *table_set_load(const struct smtpd_config *conf,
 	    const struct table_set *old);

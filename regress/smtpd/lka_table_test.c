@@ -7,9 +7,14 @@
 #include <sys/types.h>
 
 #include <atf-c.h>
+#include <db_185.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -295,15 +300,80 @@ ATF_TC_BODY(userinfo, tc)
 	config_free(c);
 }
 
-ATF_TC_WITHOUT_HEAD(db_refused);
-ATF_TC_BODY(db_refused, tc)
+/* Write a db file as makemap does: keys and values with their NUL. */
+static void
+write_db(const char *path, const char *const *kv, size_t n)
 {
+	DB	*db;
+	DBT	 key, val;
+	size_t	 i;
+
+	unlink(path);
+	db = dbopen(path, O_CREAT | O_RDWR | O_TRUNC, 0644, DB_HASH, NULL);
+	ATF_REQUIRE(db != NULL);
+	for (i = 0; i + 1 < n; i += 2) {
+		key.data = (void *)(uintptr_t)kv[i];
+		key.size = strlen(kv[i]) + 1;
+		val.data = (void *)(uintptr_t)kv[i + 1];
+		val.size = strlen(kv[i + 1]) + 1;
+		ATF_REQUIRE(db->put(db, &key, &val, 0) == 0);
+	}
+	ATF_REQUIRE(db->close(db) == 0);
+}
+
+ATF_TC_WITHOUT_HEAD(db_table);
+ATF_TC_BODY(db_table, tc)
+{
+	static const char *const v1[] = {
+		"alice", "alice@example.org",
+		"team", "alice, bob",
+	};
+	static const char *const v2[] = {
+		"alice", "new@example.org",
+		"carol", "carol@example.org",
+	};
+	static const char *const set[] = { "example.org", "" };
 	struct smtpd_config	*c;
 	struct table_set	*ts;
+	struct table_data	*d;
+	struct timespec		 tv[2];
+	const char		*v;
+	char			 conf[4096], cwd[1024];
 
-	c = parse("table d db:/etc/aliases.db\n" RULES);
+	ATF_REQUIRE(getcwd(cwd, sizeof(cwd)) != NULL);
+	write_db("map.db", v1, 4);
+	write_db("set.db", set, 2);
+	snprintf(conf, sizeof(conf), "table m \"db:%s/map.db\"\n"
+	    "table s \"db:%s/set.db\"\ntable bad \"db:%s/t.conf\"\n" RULES,
+	    cwd, cwd, cwd);
+	c = parse(conf);
 	ts = table_set_load(c, NULL);
-	ATF_CHECK_EQ(table_match_string(get(ts, c, "d"), "x"), -1);
+	d = get(ts, c, "m");
+	ATF_CHECK_EQ(table_lookup(d, "ALICE", &v), 1);
+	ATF_CHECK_STREQ(v, "alice@example.org");
+	ATF_CHECK_EQ(table_lookup(d, "team", &v), 1);
+	ATF_CHECK_STREQ(v, "alice, bob");
+	ATF_CHECK_EQ(table_lookup(d, "carol", &v), 0);
+	ATF_CHECK_EQ(table_match_domain(get(ts, c, "s"), "example.org"), 1);
+	ATF_CHECK_EQ(table_match_domain(get(ts, c, "s"), "example.com"), 0);
+	/* not a db file */
+	ATF_CHECK_EQ(table_match_string(get(ts, c, "bad"), "x"), -1);
+
+	/* a new file (newer mtime) is read before the next lookup */
+	write_db("map.db", v2, 4);
+	tv[0].tv_sec = tv[1].tv_sec = time(NULL) + 10;
+	tv[0].tv_nsec = tv[1].tv_nsec = 0;
+	ATF_REQUIRE(utimensat(AT_FDCWD, "map.db", tv, 0) == 0);
+	ATF_CHECK_EQ(table_lookup(d, "carol", &v), 1);
+	ATF_CHECK_EQ(table_lookup(d, "alice", &v), 1);
+	ATF_CHECK_STREQ(v, "new@example.org");
+	ATF_CHECK_EQ(table_lookup(d, "team", &v), 0);
+
+	/* a broken file: the contents stay */
+	write_file("map.db", "not a db\n");
+	tv[0].tv_sec = tv[1].tv_sec = time(NULL) + 20;
+	ATF_REQUIRE(utimensat(AT_FDCWD, "map.db", tv, 0) == 0);
+	ATF_CHECK_EQ(table_lookup(d, "carol", &v), 1);
 	table_set_free(ts);
 	config_free(c);
 }
@@ -317,6 +387,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, regex);
 	ATF_TP_ADD_TC(tp, file_table_and_reload);
 	ATF_TP_ADD_TC(tp, userinfo);
-	ATF_TP_ADD_TC(tp, db_refused);
+	ATF_TP_ADD_TC(tp, db_table);
 	return atf_no_error();
 }

@@ -92,7 +92,8 @@ static const int proc_sys_smtp[] = {
 	SYS(ioctl), SYS(shutdown), -1
 };
 
-/* lka: reads table, aliases and :include: files and calls getpwnam
+/* lka: reads table, aliases and :include: files (db: tables through
+ * libdb, which reads pages with pread) and calls getpwnam
  * (nss files: /etc/nsswitch.conf and /etc/passwd; the nscd client tries
  * a unix socket first; Debian's "systemd" nss module, loaded when files
  * has no answer, reads its capability bounding set with prctl, walks
@@ -102,7 +103,7 @@ static const int proc_sys_smtp[] = {
 static const int proc_sys_lka[] = {
 	SYS(openat), SYS(socket), SYS(connect), SYS(bind), SYS(getsockname),
 	SYS(setsockopt), SYS(getsockopt), SYS(prctl), SYS(readlinkat),
-	SYS(readlink), -1
+	SYS(readlink), SYS(pread64), -1
 };
 
 static const int proc_sys_none[] = { -1 };

@@ -1,7 +1,8 @@
 /*
  * Tables in lka: loading every table of a new configuration through its
- * backend (table_static.c, table_file.c), keeping the old contents of a
- * table whose file cannot be read on a reload, and the lookup kinds of
+ * backend (table_static.c, table_file.c, table_db.c), keeping the old
+ * contents of a table whose file cannot be read on a reload, reloading
+ * db tables whose file changed, and the lookup kinds of
  * COMPAT.md 3.3 (string, domain, mail address, network address, regex,
  * mapping, userinfo).
  *
@@ -12,6 +13,7 @@
  */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -23,6 +25,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 
 
@@ -40,6 +43,9 @@ struct table_ent {
 
 struct table_data {
 	const struct table	*td_conf;
+	const struct table_ops	*td_ops;
+	int			 td_flags;	/* TABLE_LOAD_* */
+	struct timespec		 td_mtime;	/* to_autoreload: when read */
 	char			*td_name;
 	enum table_backend	 td_backend;
 	char			*td_path;
@@ -138,6 +144,19 @@ table_data_finish(struct table_data *td)
 	td->td_n = j;
 }
 
+/* The mtime of the table's file; -1 without a path or on error. */
+static int
+table_data_mtime(const struct table_data *td, struct timespec *ts)
+{
+	struct stat	st;
+
+	memset(ts, 0, sizeof(*ts));
+	if (td->td_path == NULL || stat(td->td_path, &st) == -1)
+		return -1;
+	*ts = st.st_mtim;
+	return 0;
+}
+
 static const struct table_ops *
 table_ops_get(enum table_backend b)
 {
@@ -146,6 +165,8 @@ table_ops_get(enum table_backend b)
 		return &table_static_ops;
 	case TABLE_FILE:
 		return &table_file_ops;
+	case TABLE_DB:
+		return &table_db_ops;
 	default:
 		return NULL;
 	}
@@ -213,6 +234,9 @@ table_load_one(const struct smtpd_config *conf, struct table_data *td,
 	}
 	if (table_is_alias(conf, t))
 		flags |= TABLE_LOAD_ALIASES;
+	td->td_ops = ops;
+	td->td_flags = flags;
+	table_data_mtime(td, &td->td_mtime);
 	if (ops->to_load(td, t, flags, err, sizeof(err)) == 0) {
 		table_data_finish(td);
 		td->td_usable = 1;
@@ -232,6 +256,55 @@ table_load_one(const struct smtpd_config *conf, struct table_data *td,
 	}
 	log_warnx("table %s: %s; lookups in it fail temporarily", t->t_name,
 	    err);
+}
+
+/*
+ * A backend with to_autoreload is read again when its file's mtime
+ * changed since it was read; if that fails, the contents stay as they
+ * were (logged) and the next lookup tries again.
+ */
+static void
+table_refresh(struct table_data *td)
+{
+	struct table_data	 nt;
+	struct timespec		 mt;
+	char			 err[256];
+
+	if (td->td_ops == NULL || !td->td_ops->to_autoreload ||
+	    td->td_conf == NULL)
+		return;
+	if (table_data_mtime(td, &mt) == -1 ||
+	    (mt.tv_sec == td->td_mtime.tv_sec &&
+	    mt.tv_nsec == td->td_mtime.tv_nsec))
+		return;
+	memset(&nt, 0, sizeof(nt));
+	nt.td_name = td->td_name;
+	err[0] = '\0';
+	if (td->td_ops->to_load(&nt, td->td_conf, td->td_flags, err,
+	    sizeof(err)) == -1) {
+		table_data_clear(&nt);
+		log_warnx("table %s: changed but unreadable: %s", td->td_name,
+		    err);
+		return;
+	}
+	table_data_finish(&nt);
+	table_data_clear(td);
+	td->td_ents = nt.td_ents;
+	td->td_n = nt.td_n;
+	td->td_cap = nt.td_cap;
+	td->td_mtime = mt;
+	td->td_usable = 1;
+	log_info("table %s: reloaded, %zu entries", td->td_name, td->td_n);
+}
+
+/* Usable for a lookup (after a reload if its file changed). */
+static int
+table_ready(struct table_data *td)
+{
+	if (td == NULL)
+		return 0;
+	table_refresh(td);
+	return td->td_usable;
 }
 
 static int
@@ -357,7 +430,7 @@ table_lookup(struct table_data *td, const char *key, const char **val)
 	char			 lkey[1024];
 
 	*val = NULL;
-	if (td == NULL || !td->td_usable)
+	if (!table_ready(td))
 		return -1;
 	if (table_lower(lkey, sizeof(lkey), key) == -1)
 		return 0;
@@ -406,7 +479,7 @@ table_match_domain(struct table_data *td, const char *domain)
 	char	key[SMTP_DOMAIN_MAX + 2];
 	size_t	i;
 
-	if (td == NULL || !td->td_usable)
+	if (!table_ready(td))
 		return -1;
 	if (table_lower(key, sizeof(key), domain) == -1)
 		return 0;
@@ -441,7 +514,7 @@ table_match_mailaddr(struct table_data *td, const struct mailaddr *ma,
 	char		 dom[SMTP_DOMAIN_MAX + 2];
 	size_t		 i;
 
-	if (td == NULL || !td->td_usable)
+	if (!table_ready(td))
 		return -1;
 	if (table_lower(dom, sizeof(dom), ma->ma_domain) == -1)
 		return 0;
@@ -526,7 +599,7 @@ table_match_netaddr(struct table_data *td, const char *src)
 	char	 key[128];
 	size_t	 i;
 
-	if (td == NULL || !td->td_usable)
+	if (!table_ready(td))
 		return -1;
 	if (table_lower(key, sizeof(key), src) == -1)
 		return 0;
@@ -580,7 +653,7 @@ table_match_regex(struct table_data *td, const char *s)
 {
 	size_t	i;
 
-	if (td == NULL || !td->td_usable)
+	if (!table_ready(td))
 		return -1;
 	if (table_regex_compile(td) == -1)
 		return -1;
