@@ -153,6 +153,7 @@ SH_TESTS = \
 	regress/smtpd/config_test.sh \
 	regress/smtpd/deliver_test.sh \
 	regress/smtpd/lka_test.sh \
+	regress/smtpd/queue_test.sh \
 	regress/smtpctl/smtpctl_test.sh \
 	regress/smtpd/inbound_bytes_test.sh \
 	regress/smtpd/inbound_smuggling_test.sh \

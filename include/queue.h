@@ -31,9 +31,10 @@ extern const struct proc_role	queue_role;
 typedef int (*queue_load_cb)(void *arg, uint64_t evpid, const char *text,
     size_t len);
 
-/* Called by qb_load for what it moved aside or removed: a description
- * ("message 1a2b3c4d: no message file") for the log. */
-typedef void (*queue_note_cb)(void *arg, const char *what);
+/* Called by qb_load for what it moved aside (corrupt 1) or removed
+ * (corrupt 0): a description ("message 1a2b3c4d: no message file, moved
+ * to corrupt/") for the log. */
+typedef void (*queue_note_cb)(void *arg, int corrupt, const char *what);
 
 struct queue_backend {
 	const char	*qb_name;

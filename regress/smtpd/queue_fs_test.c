@@ -237,8 +237,9 @@ ATF_TC_BODY(corrupt_moves, tc)
 static size_t	 nnotes;
 
 static void
-count_note(void *arg, const char *what)
+count_note(void *arg, int corrupt, const char *what)
 {
+	ATF_CHECK_EQ(corrupt, 0);
 	nnotes++;
 }
 
@@ -262,6 +263,7 @@ ATF_TC_BODY(clear_incoming, tc)
 struct walk {
 	size_t	 ncb;
 	size_t	 nnote;
+	size_t	 ncorrupt;
 	char	 seen[16][17];
 };
 
@@ -279,11 +281,12 @@ walk_cb(void *arg, uint64_t evpid, const char *text, size_t len)
 }
 
 static void
-walk_note(void *arg, const char *what)
+walk_note(void *arg, int corrupt, const char *what)
 {
 	struct walk	*w = arg;
 
 	w->nnote++;
+	w->ncorrupt += corrupt;
 	printf("note: %s\n", what);
 }
 
@@ -345,8 +348,9 @@ ATF_TC_BODY(load_walk, tc)
 	ATF_CHECK(exists("corrupt/README"));
 	ATF_CHECK_EQ(count_dir("queue/01"), 1);
 	/* bad envelope, stray file, no message file, empty message,
-	 * wrong bucket, README */
+	 * wrong bucket, README; all but the empty message are corrupt */
 	ATF_CHECK_EQ(w.nnote, 6);
+	ATF_CHECK_EQ(w.ncorrupt, 5);
 
 	/* The whole queue: the rest is found once, nothing else moves. */
 	memset(&w, 0, sizeof(w));
@@ -364,6 +368,7 @@ ATF_TC_BODY(load_walk, tc)
 	ATF_REQUIRE_EQ(be->qb_load_bucket(1, walk_cb, walk_note, &w), 0);
 	ATF_CHECK(exists("corrupt/0000010100000001"));
 	ATF_CHECK_EQ(w.nnote, 3);	/* 2 bad envelopes, 1 empty message */
+	ATF_CHECK_EQ(w.ncorrupt, 2);
 	ATF_CHECK(exists("queue/01/00000101/envelopes/0000010100000003"));
 }
 

@@ -142,17 +142,14 @@ static size_t			 queue_load_notes;
 /* start-up */
 
 static void
-queue_note(void *arg, const char *what)
+queue_note(void *arg, int corrupt, const char *what)
 {
-	queue_load_notes++;
-	stat_increment("queue.corrupt", 1);
-	log_warnx("queue: %s", what);
-}
-
-static void
-queue_incoming_note(void *arg, const char *what)
-{
-	log_info("queue: %s", what);
+	if (corrupt) {
+		queue_load_notes++;
+		stat_increment("queue.corrupt", 1);
+		log_warnx("queue: %s", what);
+	} else
+		log_info("queue: %s", what);
 }
 
 /*
@@ -180,7 +177,7 @@ queue_init(void)
 		fatal("queue_init: open spool root");
 	if (queue_be->qb_init(queue_rootfd) == -1)
 		fatal("queue_init: backend %s", queue_be->qb_name);
-	if (queue_be->qb_clear_incoming(queue_incoming_note, NULL) == -1)
+	if (queue_be->qb_clear_incoming(queue_note, NULL) == -1)
 		log_warn("queue_init: cannot clear incoming/ completely");
 
 	queue_commit_ev = event_new(proc_event_base(), -1, 0,
@@ -251,7 +248,7 @@ queue_load_run(int fd, short ev, void *arg)
 		RB_REMOVE(qfresh_tree, &queue_fresh, qf);
 		free(qf);
 	}
-	log_info("queue: loaded %zu envelopes, %zu spool problems",
+	log_info("queue: loaded %zu envelopes, %zu moved to corrupt/",
 	    queue_load_count, queue_load_notes);
 }
 

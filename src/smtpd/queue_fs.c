@@ -288,7 +288,7 @@ fs_clear_incoming(queue_note_cb note, void *arg)
 		}
 		snprintf(what, sizeof(what), "incoming/%s: half-received, "
 		    "removed", de->d_name);
-		note(arg, what);
+		note(arg, 0, what);
 	}
 	closedir(dir);
 	return r;
@@ -577,7 +577,7 @@ fs_load_envelopes(int msgfd, uint32_t msgid, queue_load_cb cb,
 			    "file envelopes/%s moved to corrupt/", msgid,
 			    de->d_name);
 			fs_move_corrupt(dirfd(dir), de->d_name, de->d_name);
-			note(arg, what);
+			note(arg, 1, what);
 			continue;
 		}
 		len = fs_read_file(dirfd(dir), de->d_name, text, sizeof(text));
@@ -586,7 +586,7 @@ fs_load_envelopes(int msgfd, uint32_t msgid, queue_load_cb cb,
 			    "moved to corrupt/", (unsigned long long)evpid,
 			    len == -1 ? strerror(errno) : "refused");
 			fs_move_corrupt(dirfd(dir), de->d_name, de->d_name);
-			note(arg, what);
+			note(arg, 1, what);
 			continue;
 		}
 		kept++;
@@ -626,7 +626,7 @@ fs_load_bucket(unsigned int bucket, queue_load_cb cb, queue_note_cb note,
 			snprintf(what, sizeof(what), "stray queue/%02x/%s "
 			    "moved to corrupt/", bucket, de->d_name);
 			fs_move_corrupt(dirfd(dir), de->d_name, de->d_name);
-			note(arg, what);
+			note(arg, 1, what);
 			continue;
 		}
 		msgid = (uint32_t)v;
@@ -639,7 +639,7 @@ fs_load_bucket(unsigned int bucket, queue_load_cb cb, queue_note_cb note,
 			snprintf(what, sizeof(what), "message %08x: no message "
 			    "file, moved to corrupt/", msgid);
 			fs_move_corrupt(dirfd(dir), de->d_name, de->d_name);
-			note(arg, what);
+			note(arg, 1, what);
 			continue;
 		}
 		kept = fs_load_envelopes(msgfd, msgid, cb, note, arg);
@@ -648,12 +648,12 @@ fs_load_bucket(unsigned int bucket, queue_load_cb cb, queue_note_cb note,
 			snprintf(what, sizeof(what), "message %08x: no "
 			    "envelopes directory, moved to corrupt/", msgid);
 			fs_move_corrupt(dirfd(dir), de->d_name, de->d_name);
-			note(arg, what);
+			note(arg, 1, what);
 		} else if (kept == 0) {
 			fs_rmtree(dirfd(dir), de->d_name, 2);
 			snprintf(what, sizeof(what), "message %08x: no "
 			    "envelopes left, removed", msgid);
-			note(arg, what);
+			note(arg, 0, what);
 		}
 	}
 	closedir(dir);
