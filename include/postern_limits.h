@@ -121,6 +121,8 @@
 #define DELIVER_LOCK_TIMEOUT	60		/* seconds to get an mbox lock */
 #define DELIVER_DOTLOCK_STALE	300		/* seconds: older .lock removed */
 #define DELIVER_LMTP_TIMEOUT	300		/* seconds per LMTP step */
+#define DELIVER_COMMAND_TIMEOUT	1000		/* seconds an mda command may
+						 * run (Postfix's default) */
 
 /* Queue defaults. */
 #define QUEUE_DEFAULT_TTL	(4 * 24 * 60 * 60)

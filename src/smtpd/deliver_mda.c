@@ -11,7 +11,8 @@
  *		ORIGINAL_RECIPIENT DOMAIN LOCAL [EXTENSION] (OpenSMTPD 7.6)
  * The command's exit status is the delivery's (0 delivered, 75 and 71
  * retried, others bounce: see mda_result.c); killed by a signal is a
- * temporary failure.  A command that exits without reading all of its
+ * temporary failure, and so is running longer than
+ * DELIVER_COMMAND_TIMEOUT (its process group is then killed).  A command that exits without reading all of its
  * input is judged by its exit status alone (EPIPE is not an error).
  */
 #include <sys/types.h>
@@ -26,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "deliver.h"
@@ -95,7 +97,9 @@ cmd_exec(const char *command, int in, int err, char **env)
 	char *const		argv[] = { "sh", "-c", (char *)(uintptr_t)command,
 				    NULL };
 
-	if (dup2(in, STDIN_FILENO) == -1 || dup2(err, STDERR_FILENO) == -1)
+	/* Its own process group: a timeout kills whatever it started. */
+	if (setpgid(0, 0) == -1 || dup2(in, STDIN_FILENO) == -1 ||
+	    dup2(err, STDERR_FILENO) == -1)
 		_exit(EX_OSERR);
 	execve(_PATH_BSHELL, argv, env);
 	(void)write(STDERR_FILENO, msg, sizeof(msg) - 1);
@@ -117,7 +121,8 @@ cmd_feed(struct deliver *d, pid_t pid, int in, int err, char *errbuf,
 	size_t		 part = 0, off = 0;
 	char		 junk[4096];
 	ssize_t		 n;
-	int		 exited = 0, nfds;
+	time_t		 deadline = time(NULL) + DELIVER_COMMAND_TIMEOUT;
+	int		 exited = 0, nfds, nap = 1;
 
 	(void)fcntl(in, F_SETFL, O_NONBLOCK);
 	(void)fcntl(err, F_SETFL, O_NONBLOCK);
@@ -128,20 +133,25 @@ cmd_feed(struct deliver *d, pid_t pid, int in, int err, char *errbuf,
 		in = -1;
 	}
 	while (err != -1 || !exited) {
-		if (err == -1 && in == -1) {
-			/* Nothing left to feed or read: wait for the end. */
-			while (waitpid(pid, wstatus, 0) == -1)
-				if (errno != EINTR)
-					return -1;
-			break;
+		if (!exited && time(NULL) >= deadline) {
+			(void)kill(-pid, SIGKILL);
+			(void)kill(pid, SIGKILL);
+			while (waitpid(pid, wstatus, 0) == -1 && errno == EINTR)
+				;
+			errno = ETIMEDOUT;
+			return -1;
 		}
 		pfd[0].fd = err;
 		pfd[0].events = POLLIN;
 		pfd[1].fd = in;
 		pfd[1].events = POLLOUT;
 		nfds = 2;
-		if (poll(pfd, nfds, exited ? 100 : err == -1 ? 10 : 1000) ==
-		    -1 && errno != EINTR)
+		/* Only waiting for the exit: look again soon, then less
+		 * often. */
+		if (err == -1 && in == -1)
+			nap = nap < 100 ? nap * 2 : 100;
+		if (poll(pfd, nfds, exited ? 100 : err == -1 && in == -1 ?
+		    nap : 1000) == -1 && errno != EINTR)
 			return -1;
 		if (!exited) {
 			n = waitpid(pid, wstatus, WNOHANG);
@@ -240,6 +250,10 @@ deliver_command(struct deliver *d, const char *command)
 	(void)close(in[0]);
 	(void)close(err[1]);
 	if (cmd_feed(d, pid, in[1], err[0], errbuf, &errlen, &wstatus) == -1) {
+		if (errno == ETIMEDOUT)
+			return deliver_fail(d, EX_TEMPFAIL, "4.4.7 command "
+			    "killed after %d seconds", DELIVER_COMMAND_TIMEOUT);
+		(void)kill(-pid, SIGKILL);
 		(void)kill(pid, SIGKILL);
 		(void)waitpid(pid, NULL, 0);
 		return deliver_fail(d, EX_OSERR, "4.3.0 running the command "
