@@ -134,6 +134,7 @@ timeout
 per_ip
 max_sessions
 eof_mid_line
+pressure
 tx_data
 tx_pipelined
 tx_bdat
