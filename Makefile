@@ -136,10 +136,10 @@ UNIT_TESTS = \
 	regress/smtpd/lka_rule_test \
 	regress/smtpd/lka_expand_test \
 	regress/smtpd/proc_priv_test \
-	regress/smtpd/scheduler_backend_test \
-	regress/smtpd/queue_fs_test \
 	regress/smtpd/mda_format_test \
 	regress/smtpd/deliver_method_test \
+	regress/smtpd/scheduler_backend_test \
+	regress/smtpd/queue_fs_test \
 
 
 # atf-sh tests: copied with the executable bit into the build root.
@@ -328,7 +328,7 @@ fuzz: deps
 
 bench: bench-deps
 	@$(MAKE) --no-print-directory binaries users
-	@sh regress/bench/run.sh
+	@BUILD=$(BUILD) sh regress/bench/run.sh
 
 install: binaries
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \

@@ -26,6 +26,32 @@
       Prints "PORT_MS CTL_MS NPROC RSS_KB PSS_KB STOP_MS PIDS"; exit 0 on
       success, 1 on timeout, 2 if the daemon died, 3 if it had to be
       killed.
+  benchtool.py smtp [OPTIONS] -- CMD...
+      The SMTP section for one daemon: start CMD (in the foreground,
+      output to --log), wait until --port greets (220), then for each
+      concurrency in --conc and each of --repeat rounds: empty --maildir,
+      run smtp-source (--source) with -s C -m --msgs -l --size, time it
+      (accepted), then poll the number of files in --maildir/new and cur
+      until it reaches --msgs (delivered), --timeout s have passed since
+      smtp-source started, or none arrived for --stall s.  Then, if --idle
+      N > 0, measure the process tree's PSS, open N connections that each
+      read the greeting and said EHLO, wait --settle s, measure again.
+      Stop with --stop ("TERM" or a shell command; "{pid}" is replaced)
+      and wait until every process of the tree exited.  Prints lines:
+        ready MS
+        backlog N    (of the listening socket, from ss)
+        load C MSGS ACCEPT_S DELIVER_S DELIVERED SOURCE_RC
+        idle N_OPEN PSS_BEFORE_KB PSS_AFTER_KB NPROC_BEFORE NPROC_AFTER
+        stop MS
+      ("-" for what was not reached); exit 0, 1 if the daemon was never
+      ready, 2 if it died, 3 if it had to be killed.
+  benchtool.py smtpsum FILE
+      Summarise the output of `smtp`: for each concurrency a line
+        rate C ACCEPTED_PER_S DELIVERED_PER_S ROUNDS FAILED
+      (medians over the rounds; a round whose messages were not all
+      delivered counts as FAILED and not in the delivered median), and
+        idle N_OPEN KIB_PER_SESSION NPROC_BEFORE NPROC_AFTER
+        backlog N
   benchtool.py alive PID...
       Exit 0 if any PID is still a live (non-zombie) process.
   benchtool.py timeit RUNS WARMUP -- CMD...
@@ -281,6 +307,318 @@ def cmd_cycle(args):
     print(port_ms or "-", ctl_ms or "-", nproc, rss, pss, stop_ms,
           ",".join(str(p) for p in pids))
     sys.exit(rc)
+
+
+def greets(port, timeout=2.0):
+    """True if 127.0.0.1:port answers with a 220 greeting."""
+    import socket
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout) as s:
+            s.settimeout(timeout)
+            buf = b""
+            while b"\n" not in buf:
+                d = s.recv(512)
+                if not d:
+                    return False
+                buf += d
+            ok = buf.startswith(b"220")
+            try:
+                s.sendall(b"QUIT\r\n")
+                s.recv(512)
+            except OSError:
+                pass
+            return ok
+    except OSError:
+        return False
+
+
+def maildir_count(d):
+    n = 0
+    for sub in ("new", "cur"):
+        try:
+            with os.scandir(os.path.join(d, sub)) as it:
+                for e in it:
+                    if not e.name.startswith("."):
+                        n += 1
+        except OSError:
+            pass
+    return n
+
+
+def maildir_empty(d):
+    for sub in ("new", "cur", "tmp"):
+        p = os.path.join(d, sub)
+        try:
+            names = os.listdir(p)
+        except OSError:
+            continue
+        for n in names:
+            try:
+                os.unlink(os.path.join(p, n))
+            except OSError:
+                pass
+
+
+def tree_pss(root):
+    pids = descendants(root)
+    pss = 0
+    for p in pids:
+        pss += mem_of(p)[1]
+    return len(pids), pss
+
+
+def idle_sessions(port, n, timeout):
+    """Open n connections that read the greeting and said EHLO; return
+    (list of sockets that got the EHLO reply, all sockets)."""
+    import selectors
+    import socket
+    sel = selectors.DefaultSelector()
+    socks, done = [], []
+    state = {}
+    pending = 0
+    started = 0
+    deadline = time.time() + timeout
+    # At most 50 handshakes in flight: a daemon with a small listen
+    # backlog must not turn this into a SYN retransmission test.
+    while (started < n or pending) and time.time() < deadline:
+        while started < n and pending < 50:
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.setblocking(False)
+            try:
+                s.connect(("127.0.0.1", port))
+            except BlockingIOError:
+                pass
+            except OSError:
+                s.close()
+                started += 1
+                continue
+            socks.append(s)
+            state[s] = [0, b""]     # 0: greeting, 1: EHLO reply
+            sel.register(s, selectors.EVENT_READ)
+            started += 1
+            pending += 1
+        for key, _ in sel.select(0.2):
+            s = key.fileobj
+            try:
+                d = s.recv(4096)
+            except BlockingIOError:
+                continue
+            except OSError:
+                d = b""
+            st = state[s]
+            if not d:
+                sel.unregister(s)
+                pending -= 1
+                continue
+            st[1] += d
+            # A reply is complete at a line "NNN " (not "NNN-").
+            lines = st[1].split(b"\r\n")
+            if not any(len(l) >= 4 and l[3:4] == b" " for l in lines[:-1]):
+                continue
+            st[1] = b""
+            if st[0] == 0:
+                st[0] = 1
+                try:
+                    s.sendall(b"EHLO idle.bench.example\r\n")
+                except OSError:
+                    sel.unregister(s)
+                    pending -= 1
+            else:
+                sel.unregister(s)
+                pending -= 1
+                if lines[0].startswith(b"250"):
+                    done.append(s)
+    sel.close()
+    return done, socks
+
+
+def cmd_smtp(args):
+    import argparse
+    ap = argparse.ArgumentParser(prog="benchtool.py smtp")
+    ap.add_argument("--log", required=True)
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--maildir", required=True)
+    ap.add_argument("--stop", default="TERM")
+    ap.add_argument("--source", required=True)
+    ap.add_argument("--sender", default="sender@localhost")
+    ap.add_argument("--rcpt", required=True)
+    ap.add_argument("--size", type=int, default=1024)
+    ap.add_argument("--msgs", type=int, default=2000)
+    ap.add_argument("--conc", default="20 100")
+    ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--timeout", type=float, default=120)
+    ap.add_argument("--stall", type=float, default=30,
+                    help="give up when no delivery for this long")
+    ap.add_argument("--idle", type=int, default=0)
+    ap.add_argument("--settle", type=float, default=2)
+    ap.add_argument("--hook", default="",
+                    help="shell command run around each load: "
+                    "'{what} {conc} {pid}' (what: start or stop)")
+    ap.add_argument("cmd", nargs=argparse.REMAINDER)
+    o = ap.parse_args(args)
+    cmd = o.cmd[1:] if o.cmd and o.cmd[0] == "--" else o.cmd
+    log = open(o.log, "w")
+    t0 = time.time_ns()
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
+                            stderr=subprocess.STDOUT)
+    pid = proc.pid
+    with open(o.log + ".pid", "w") as f:
+        f.write("%d\n" % pid)
+
+    def interrupted(signum, frame):
+        try:
+            os.kill(pid, 15)
+        except OSError:
+            pass
+        sys.exit(128 + signum)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, interrupted)
+    rc = 0
+    ready = None
+    while True:
+        if listens(o.port) and greets(o.port):
+            ready = "%.1f" % ((time.time_ns() - t0) / 1e6)
+            break
+        if proc.poll() is not None:
+            rc = 2
+            break
+        if (time.time_ns() - t0) / 1e9 > 30:
+            rc = 1
+            break
+        time.sleep(0.01)
+    print("ready", ready or "-", flush=True)
+    if ready:
+        # The listen(2) backlog, as the kernel has it (ss: Send-Q of a
+        # listening socket).
+        try:
+            out = subprocess.run(
+                ["ss", "-Hltn", "sport = :%d" % o.port],
+                capture_output=True, text=True).stdout.split()
+            print("backlog", out[2] if len(out) > 2 else "-", flush=True)
+        except OSError:
+            pass
+    if rc == 0:
+        time.sleep(1)
+        for rnd in range(o.repeat):
+            for c in [int(x) for x in o.conc.split()]:
+                if proc.poll() is not None:
+                    rc = 2
+                    break
+                maildir_empty(o.maildir)
+                if o.hook:
+                    subprocess.call(o.hook.format(what="start", conc=c,
+                                                  pid=pid), shell=True)
+                log.write("bench: smtp-source -s %d -m %d (round %d)\n"
+                          % (c, o.msgs, rnd + 1))
+                log.flush()
+                a = time.perf_counter()
+                src = subprocess.Popen(
+                    [o.source, "-s", str(c), "-m", str(o.msgs),
+                     "-l", str(o.size), "-f", o.sender, "-t", o.rcpt,
+                     "127.0.0.1:%d" % o.port],
+                    stdin=subprocess.DEVNULL, stdout=log,
+                    stderr=subprocess.STDOUT)
+                try:
+                    src_rc = src.wait(o.timeout)
+                    acc = time.perf_counter() - a
+                except subprocess.TimeoutExpired:
+                    src.kill()
+                    src.wait()
+                    src_rc = "timeout"
+                    acc = None
+                dlv = None
+                n = maildir_count(o.maildir)
+                last, last_t = n, time.perf_counter()
+                while n < o.msgs and time.perf_counter() - a < o.timeout:
+                    if proc.poll() is not None:
+                        break
+                    time.sleep(0.02)
+                    n = maildir_count(o.maildir)
+                    if n != last:
+                        last, last_t = n, time.perf_counter()
+                    elif time.perf_counter() - last_t > o.stall:
+                        break
+                if n >= o.msgs:
+                    dlv = time.perf_counter() - a
+                if o.hook:
+                    subprocess.call(o.hook.format(what="stop", conc=c,
+                                                  pid=pid), shell=True)
+                print("load", c, o.msgs,
+                      "%.3f" % acc if acc is not None else "-",
+                      "%.3f" % dlv if dlv is not None else "-", n, src_rc,
+                      flush=True)
+                # Let the daemon finish what the load left (removals,
+                # late deliveries beyond N) before the next run.
+                time.sleep(1)
+        if o.idle > 0 and proc.poll() is None:
+            maildir_empty(o.maildir)
+            time.sleep(o.settle)
+            nb, before = tree_pss(pid)
+            done, socks = idle_sessions(o.port, o.idle, 60)
+            time.sleep(o.settle)
+            na, after = tree_pss(pid)
+            print("idle", len(done), before, after, nb, na, flush=True)
+            for s in socks:
+                s.close()
+            time.sleep(0.5)
+    pids = descendants(pid)
+    t1 = time.time_ns()
+    if proc.poll() is None:
+        if o.stop == "TERM":
+            os.kill(pid, 15)
+        else:
+            subprocess.call(o.stop.replace("{pid}", str(pid)), shell=True,
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    while alive(pids) or proc.poll() is None:
+        if (time.time_ns() - t1) / 1e9 > 10:
+            for p in pids:
+                try:
+                    os.kill(p, 9)
+                except OSError:
+                    pass
+            rc = rc or 3
+            break
+        time.sleep(0.01)
+    proc.wait()
+    os.unlink(o.log + ".pid")
+    print("stop", "%.1f" % ((time.time_ns() - t1) / 1e6), flush=True)
+    sys.exit(rc)
+
+
+def cmd_smtpsum(args):
+    acc, dlv, rounds, failed, order = {}, {}, {}, {}, []
+    backlog = False
+    with open(args[0]) as f:
+        for line in f:
+            w = line.split()
+            if not w:
+                continue
+            if w[0] == "load" and len(w) >= 7:
+                c, msgs = int(w[1]), int(w[2])
+                if c not in rounds:
+                    order.append(c)
+                    rounds[c] = failed[c] = 0
+                    acc[c], dlv[c] = [], []
+                rounds[c] += 1
+                if w[3] != "-" and w[6] == "0":
+                    acc[c].append(msgs / float(w[3]))
+                if w[4] != "-":
+                    dlv[c].append(msgs / float(w[4]))
+                else:
+                    failed[c] += 1
+            elif w[0] == "backlog" and len(w) >= 2 and not backlog:
+                backlog = True
+                print("backlog", w[1])
+            elif w[0] == "idle" and len(w) >= 6:
+                n, before, after = int(w[1]), int(w[2]), int(w[3])
+                per = "%.1f" % ((after - before) / n) if n > 0 else "-"
+                print("idle", n, per, w[4], w[5])
+    for c in order:
+        print("rate", c,
+              "%.1f" % statistics.median(acc[c]) if acc[c] else "-",
+              "%.1f" % statistics.median(dlv[c]) if dlv[c] else "-",
+              rounds[c], failed[c])
 
 
 def cmd_alive(args):

@@ -6,34 +6,54 @@
 # See regress/bench/README.md for what each section measures.
 #
 # Environment (all optional):
-#   BENCH_SECTIONS  sections to run, in order     (default: "parse idle")
+#   BENCH_SECTIONS  sections to run, in order     (default: "parse idle smtp")
 #   BENCH_RUNS      timed runs per parse command  (default: 20)
 #   BENCH_STARTS    daemon starts per daemon      (default: 3)
 #   BENCH_SCALE     size of the generated config  (default: 1000)
 #   BENCH_PORT      first of 4 loopback ports     (default: 2600)
 #   BENCH_SETTLE    seconds to idle before measuring memory (default: 2)
 #   BENCH_NOINSTALL set to 1 to never call apt-get
+#   BUILD           build directory with smtpd, smtpctl (default: build)
+#   BENCH_DIR       work directory                (default: $BUILD/bench)
+#   BENCH_MSGS, BENCH_CONC, BENCH_ROUNDS, BENCH_IDLE, BENCH_USER,
+#   BENCH_SMTP_DAEMONS: the smtp section (see README.md)
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-B=$top/build/bench
+# BUILD: the build directory holding smtpd and smtpctl (as `make
+# BUILD=...`), relative to the top of the tree or absolute.
+: "${BUILD:=build}"
+case $BUILD in
+/*) BD=$BUILD ;;
+*) BD=$top/$BUILD ;;
+esac
+B=${BENCH_DIR:-$BD/bench}
 RES=$B/results.tsv
 TXT=$B/results.txt
 
-: "${BENCH_SECTIONS:=parse idle}"
+: "${BENCH_SECTIONS:=parse idle smtp}"
 : "${BENCH_RUNS:=20}"
 : "${BENCH_STARTS:=3}"
 : "${BENCH_SCALE:=1000}"
 : "${BENCH_PORT:=2600}"
 : "${BENCH_SETTLE:=2}"
 : "${BENCH_NOINSTALL:=0}"
+: "${BENCH_MSGS:=2000}"		# messages per smtp-source run
+: "${BENCH_MSGS5:=200}"		# the same for OpenSMTPD with backlog 5
+: "${BENCH_SIZE:=1024}"		# bytes per message
+: "${BENCH_CONC:=20 100}"		# smtp-source concurrencies
+: "${BENCH_ROUNDS:=1}"		# runs per concurrency (median)
+: "${BENCH_IDLE:=500}"		# idle sessions for memory per session
+: "${BENCH_USER:=pbench}"		# local user receiving the mail
+: "${BENCH_SMTP_TIMEOUT:=180}"	# seconds per run before giving up
+: "${BENCH_SMTP_DAEMONS:=postern opensmtpd5 opensmtpd postfix}"
 
 # Postern is run from a copy taken when the run starts, so that a
 # rebuild during the run cannot change (or briefly remove) it.  It
 # re-executes itself through /proc/self/exe, so the copy is complete.
-P_BUILT=$top/build/smtpd
-P_CTLBUILT=$top/build/smtpctl
+P_BUILT=$BD/smtpd
+P_CTLBUILT=$BD/smtpctl
 P_SMTPD=$B/bin/smtpd
 P_SMTPCTL=$B/bin/smtpctl
 O_SMTPD=/usr/sbin/smtpd
@@ -60,7 +80,7 @@ have() { command -v "$1" >/dev/null 2>&1; }
 cleanup() {
 	# A cycle interrupted half-way leaves LOG.pid behind (benchtool.py
 	# removes it once the daemon is gone).
-	for f in "$B"/*/log.pid; do
+	for f in "$B"/*/log.pid "$B"/*/log.*.pid; do
 		[ -f "$f" ] || continue
 		pid=$(cat "$f")
 		if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
@@ -381,8 +401,10 @@ cycle_opensmtpd() {
 
 # Postfix: Debian's main.cf defaults where they matter (syslog logging,
 # no chroot), loopback only, private config, queue and data directories.
-mkdir_postfix() {
-	d=$PF_DIR
+# pf_write DIR SMTPD_MAXPROC: a private Postfix instance's main.cf and
+# master.cf under DIR/etc, its queue in DIR/spool.
+pf_write() {
+	d=$1
 	rm -rf "$d"
 	mkdir -p "$d/etc" "$d/spool" "$d/data"
 	chown postfix "$d/data"
@@ -409,7 +431,7 @@ mkdir_postfix() {
 	EOF
 	# Debian's stock master.cf, without chroot and the optional pipes.
 	cat >"$d/etc/master.cf" <<-EOF
-	127.0.0.1:$PORT_X inet n - n - - smtpd
+	127.0.0.1:$PORT_X inet n - n - $2 smtpd
 	pickup    unix  n       -       n       60      1       pickup
 	cleanup   unix  n       -       n       -       0       cleanup
 	qmgr      unix  n       -       n       300     1       qmgr
@@ -435,10 +457,19 @@ mkdir_postfix() {
 	scache    unix  -       -       n       -       1       scache
 	postlog   unix-dgram n  -       n       -       1       postlogd
 	EOF
-	# `postfix check` creates the queue directories with their owners.
-	if ! LD_LIBRARY_PATH=$PF_LIB MAIL_CONFIG=$d/etc \
-	    "$PF_SBIN/postfix" -c "$d/etc" check >"$d/check.out" 2>&1 ||
-	    [ ! -d "$d/spool/pid" ]; then
+}
+
+# pf_check DIR: `postfix check` creates the queue directories with their
+# owners.
+pf_check() {
+	LD_LIBRARY_PATH=$PF_LIB MAIL_CONFIG=$1/etc \
+	    "$PF_SBIN/postfix" -c "$1/etc" check >"$1/check.out" 2>&1 &&
+	    [ -d "$1/spool/pid" ]
+}
+
+mkdir_postfix() {
+	pf_write "$PF_DIR" -
+	if ! pf_check "$PF_DIR"; then
 		note "idle: Postfix skipped: postfix check failed (run it under script(1) to see why)"
 		return 1
 	fi
@@ -540,8 +571,290 @@ section_idle() {
 	note "idle: medians of $BENCH_STARTS starts; memory measured $BENCH_SETTLE s after ready; Postfix runs as master -s (what postfix start-fg runs), is stopped by postfix stop and has no control socket"
 }
 
-# Further sections (SMTP throughput, latency under load, ...) are added
-# as section_<name> functions and listed in BENCH_SECTIONS.
+# ---------------------------------------------------------------------
+# Section: SMTP throughput (smtp-source) and memory per idle session.
+#
+# Each daemon delivers user@localhost to a Maildir: Postern and
+# OpenSMTPD to ~BENCH_USER/Maildir (maildir action), Postfix through its
+# virtual(8) agent to DIR/vmail/BENCH_USER/Maildir.  smtp_NAME writes the
+# configuration, checks it and sets S_DIR, S_MAILDIR, S_STOP, S_IDLE and
+# S_CMD (the command line, as positional words in "$@" of smtp_run), or
+# returns 1 with a note to skip the daemon.
+
+# The bench user: created if missing, and used only if it is ours (its
+# GECOS says so), since its Maildir is emptied before every run.
+BU_MARK="Postern benchmark mailbox"
+ensure_bench_user() {
+	if ! getent passwd "$BENCH_USER" >/dev/null; then
+		useradd -m -d "/home/$BENCH_USER" -s /usr/sbin/nologin \
+		    -c "$BU_MARK" "$BENCH_USER" >>"$B/apt.log" 2>&1 || {
+			note "smtp: skipped: could not create user $BENCH_USER"
+			return 1
+		}
+		note "smtp: created user $BENCH_USER ($BU_MARK)"
+	fi
+	if [ "$(getent passwd "$BENCH_USER" | cut -d: -f5)" != "$BU_MARK" ]; then
+		note "smtp: skipped: user $BENCH_USER exists but is not the bench's (GECOS is not \"$BU_MARK\"): set BENCH_USER"
+		return 1
+	fi
+	BU_HOME=$(getent passwd "$BENCH_USER" | cut -d: -f6)
+	BU_UID=$(id -u "$BENCH_USER")
+	BU_GID=$(id -g "$BENCH_USER")
+	mkdir -p "$BU_HOME"
+	chown "$BU_UID:$BU_GID" "$BU_HOME"
+	maildir_make "$BU_HOME/Maildir"
+	return 0
+}
+
+maildir_make() {
+	mkdir -p "$1/new" "$1/cur" "$1/tmp"
+	chown -R "$BU_UID:$BU_GID" "$1"
+	chmod 700 "$1" "$1/new" "$1/cur" "$1/tmp"
+}
+
+smtp_postern() {
+	d=$B/postern-smtp
+	rm -rf "$d"
+	mkdir -p "$d"
+	SPOOL=$d/spool sh "$top/tools/users.sh" >"$d/users.log" 2>&1
+	# max-sessions-per-ip: Postern's default (64) is below the 100
+	# concurrent clients and 500 idle sessions that all come from
+	# 127.0.0.1 here; neither reference has such a cap.
+	cat >"$d/smtpd.conf" <<-EOF
+	# Postern bench instance: own spool, control socket and pid file.
+	queue path "$d/spool"
+	control socket "$d/control.sock"
+	pidfile "$d/smtpd.pid"
+	smtp limit max-sessions-per-ip 2000
+	listen on 127.0.0.1 port $PORT_P
+	action "bench" maildir
+	match from any for domain "localhost" action "bench"
+	EOF
+	if ! "$P_SMTPD" -n -f "$d/smtpd.conf" >"$d/n.out" 2>&1; then
+		note "smtp: Postern skipped: -n rejects its config: $(grep -v '^$' "$d/n.out" | head -n 2 | tr '\n' ' ')"
+		return 1
+	fi
+	S_DIR=$d S_MAILDIR=$BU_HOME/Maildir S_STOP=TERM S_IDLE=$BENCH_IDLE
+	S_PORT=$PORT_P S_MSGS=$BENCH_MSGS
+	set -- "$P_SMTPD" -d -f "$d/smtpd.conf"
+	S_CMD=$(quote_args "$@")
+	return 0
+}
+
+# OpenSMTPD in a mount namespace of its own (private /var/spool, /run,
+# and the two fairness fixes: a resolv.conf that looks in /etc/hosts
+# before DNS, a hosts file that names 127.0.0.1; with VARIANT "fixed",
+# listen(2) backlog raised by the LD_PRELOAD wrapper).
+smtp_opensmtpd() {
+	variant=$1
+	d=$B/opensmtpd-smtp
+	if [ "$NS_OK" != 1 ]; then
+		note "smtp: OpenSMTPD skipped: no mount namespaces (it would need the real spool, /run and resolv.conf)"
+		return 1
+	fi
+	rm -rf "$d"
+	mkdir -p "$d/varspool" "$d/run"
+	printf 'lookup file bind\nnameserver 127.0.0.1\n' >"$d/resolv.conf"
+	printf '127.0.0.1\tlocalhost %s\n::1\tlocalhost\n' "$(hostname)" \
+	    >"$d/hosts"
+	cat >"$d/smtpd.conf" <<-EOF
+	listen on 127.0.0.1 port $PORT_O
+	action "bench" maildir
+	match from any for domain "localhost" action "bench"
+	EOF
+	if ! "$O_SMTPD" -n -f "$d/smtpd.conf" >"$d/n.out" 2>&1; then
+		note "smtp: OpenSMTPD skipped: -n fails: $(head -n 2 "$d/n.out" | tr '\n' ' ')"
+		return 1
+	fi
+	pre=""
+	if [ "$variant" = fixed ]; then
+		if ! cc -shared -fPIC -O2 -o "$B/listen_backlog.so" \
+		    "$here/listen_backlog.c" -ldl >"$d/cc.out" 2>&1; then
+			note "smtp: OpenSMTPD (backlog fixed) skipped: cannot build listen_backlog.so: $(head -n 2 "$d/cc.out" | tr '\n' ' ')"
+			return 1
+		fi
+		pre="LD_PRELOAD=$B/listen_backlog.so"
+	fi
+	S_DIR=$d S_MAILDIR=$BU_HOME/Maildir S_STOP=TERM S_PORT=$PORT_O
+	# Memory per idle session does not depend on the backlog: measured
+	# once, with the fixed variant.  With a backlog of 5, clients wait
+	# for SYN retransmissions: fewer messages keep the run short.
+	S_IDLE=0 S_MSGS=$BENCH_MSGS5
+	[ "$variant" = fixed ] && S_IDLE=$BENCH_IDLE S_MSGS=$BENCH_MSGS
+	set -- unshare --mount sh -c "mount --bind '$d/varspool' /var/spool &&
+	    mount --bind '$d/run' /run &&
+	    mount --bind '$d/resolv.conf' /etc/resolv.conf &&
+	    mount --bind '$d/hosts' /etc/hosts &&
+	    exec env $pre '$O_SMTPD' -d -f '$d/smtpd.conf'"
+	S_CMD=$(quote_args "$@")
+	return 0
+}
+
+# Postfix: the idle section's instance plus virtual(8) delivery of
+# BENCH_USER@localhost to a Maildir, logging to a file (no syslog here),
+# and enough smtpd processes for the idle sessions.
+smtp_postfix() {
+	d=$B/postfix-smtp
+	pf_write "$d" $((BENCH_IDLE + 100))
+	maildir_make "$d/vmail/$BENCH_USER/Maildir"
+	chown "$BU_UID:$BU_GID" "$d/vmail/$BENCH_USER"
+	printf '%s@localhost\t%s/Maildir/\n' "$BENCH_USER" "$BENCH_USER" \
+	    >"$d/etc/vmailbox"
+	if ! LD_LIBRARY_PATH=$PF_LIB "$PF_SBIN/postconf" -c "$d/etc" -e \
+	    "mydestination = \$myhostname" \
+	    "virtual_mailbox_domains = localhost" \
+	    "virtual_mailbox_base = $d/vmail" \
+	    "virtual_mailbox_maps = texthash:$d/etc/vmailbox" \
+	    "virtual_uid_maps = static:$BU_UID" \
+	    "virtual_gid_maps = static:$BU_GID" \
+	    "smtputf8_enable = no" \
+	    "maillog_file = $d/maillog" \
+	    "maillog_file_prefixes = $d" >"$d/postconf.out" 2>&1 ||
+	    ! pf_check "$d"; then
+		note "smtp: Postfix skipped: postconf or postfix check failed: $(head -n 2 "$d/postconf.out" "$d/check.out" 2>/dev/null | tr '\n' ' ')"
+		return 1
+	fi
+	S_DIR=$d S_MAILDIR=$d/vmail/$BENCH_USER/Maildir S_PORT=$PORT_X
+	S_IDLE=$BENCH_IDLE S_MSGS=$BENCH_MSGS
+	S_STOP="LD_LIBRARY_PATH='$PF_LIB' '$PF_SBIN/postfix' -c '$d/etc' stop"
+	set -- env LD_LIBRARY_PATH="$PF_LIB" MAIL_CONFIG="$d/etc" \
+	    "$PF_LIB/sbin/master" -d -c "$d/etc"
+	S_CMD=$(quote_args "$@")
+	return 0
+}
+
+# quote_args WORD...: the words as one shell-quoted string.
+quote_args() {
+	for a in "$@"; do
+		printf "'%s' " "$(printf '%s' "$a" | sed "s/'/'\\\\''/g")"
+	done
+}
+
+section_smtp() {
+	say "== smtp: smtp-source throughput, memory per idle session"
+	if [ "$X_OK" != 1 ] || [ ! -x "$PF_SBIN/smtp-source" ]; then
+		note "smtp: skipped: no smtp-source (the Postfix package could not be unpacked)"
+		return 0
+	fi
+	# smtp-source needs the unpacked libpostfix-*.so; the daemons must
+	# not see that LD_LIBRARY_PATH.
+	src=$B/smtp-source
+	printf '#!/bin/sh\nLD_LIBRARY_PATH=%s exec %s "$@"\n' "'$PF_LIB'" \
+	    "'$PF_SBIN/smtp-source'" >"$src"
+	chmod 755 "$src"
+	rm -f "$B"/smtp.*.out "$B/smtp.sum"
+	ensure_bench_user || return 0
+	fs=$(df -PT "$B" | awk 'NR == 2 { print $2 }')
+	case $fs in
+	tmpfs|ramfs) note "smtp: warning: $B is on $fs: fsync costs nothing there" ;;
+	esac
+	for name in $BENCH_SMTP_DAEMONS; do
+		case $name in
+		postern) ok=1
+			[ -x "$P_SMTPD" ] || { note "smtp: Postern skipped: $P_BUILT not built"; ok=0; } ;;
+		opensmtpd5|opensmtpd) ok=$O_OK
+			[ "$ok" = 1 ] || note "smtp: OpenSMTPD skipped: not installed" ;;
+		postfix) ok=$X_OK ;;
+		*) note "smtp: unknown daemon $name skipped"; ok=0 ;;
+		esac
+		[ "$ok" = 1 ] || continue
+		case $name in
+		postern) smtp_postern || continue ;;
+		opensmtpd5) smtp_opensmtpd 5 || continue ;;
+		opensmtpd) smtp_opensmtpd fixed || continue ;;
+		postfix) smtp_postfix || continue ;;
+		esac
+		if tool listening "$S_PORT"; then
+			note "smtp: $name skipped: port $S_PORT is in use already (set BENCH_PORT)"
+			continue
+		fi
+		: >"$B/smtp.$name.out"
+		# Idle sessions on a fresh start: after a load, freed session
+		# memory stays in the heap (and Postfix keeps idle smtpd
+		# processes), which would hide what a session costs.
+		if [ "$S_IDLE" -gt 0 ]; then
+			say "smtp: $name: $S_IDLE idle sessions"
+			smtp_one "$name" "" "$S_IDLE" idle
+		fi
+		say "smtp: $name: $BENCH_ROUNDS x concurrency $BENCH_CONC, $S_MSGS messages of $BENCH_SIZE bytes"
+		smtp_one "$name" "$BENCH_CONC" 0 load
+	done
+	smtp_rows
+}
+
+# smtp_one NAME CONC IDLE WHAT: one start, run, stop of daemon NAME
+# (the S_* variables set by smtp_NAME); appends to smtp.NAME.out.
+smtp_one() {
+	conc=$2 idle=$3 what=$4
+	eval "set -- $S_CMD"
+	tool smtp --log "$S_DIR/log.$what" --port "$S_PORT" \
+	    --maildir "$S_MAILDIR" --stop "$S_STOP" --source "$src" \
+	    --sender "sender@localhost" --rcpt "$BENCH_USER@localhost" \
+	    --size "$BENCH_SIZE" --msgs "$S_MSGS" \
+	    --conc "$conc" --repeat "$BENCH_ROUNDS" \
+	    --timeout "$BENCH_SMTP_TIMEOUT" --idle "$idle" \
+	    --settle "$BENCH_SETTLE" -- "$@" >"$B/smtp.out"
+	rc=$?
+	sed "s/^/bench: smtp: $name: /" "$B/smtp.out"
+	cat "$B/smtp.out" >>"$B/smtp.$name.out"
+	log=$S_DIR/log.$what
+	case $rc in
+	0) ;;
+	1) note "smtp: $name ($what): never greeted within 30 s; log: $(tail -n 3 "$log" | tr '\n' ' ')" ;;
+	2) note "smtp: $name ($what): exited during the run; log: $(tail -n 3 "$log" | tr '\n' ' ')" ;;
+	3) note "smtp: $name ($what): some processes did not exit within 10 s of the stop and were killed" ;;
+	*) note "smtp: $name ($what): the run failed (rc $rc)" ;;
+	esac
+}
+
+# smtp_rows: the table rows from build/bench/smtp.NAME.out.  The
+# OpenSMTPD column holds the backlog-fixed figures; rows marked
+# "OpenSMTPD backlog 5" repeat Postern and Postfix next to the
+# unfixed OpenSMTPD so that their ratio is in the table too.
+smtp_rows() {
+	for name in postern opensmtpd5 opensmtpd postfix; do
+		f=$B/smtp.$name.out
+		[ -s "$f" ] || continue
+		tool smtpsum "$f" | sed "s/^/$name /"
+	done >"$B/smtp.sum"
+	sum() {	# NAME KIND C FIELD
+		awk -v n="$1" -v k="$2" -v c="$3" -v f="$4" \
+		    '$1 == n && $2 == k && $3 == c { print $f; found = 1 }
+		    END { if (!found) print "-" }' "$B/smtp.sum"
+	}
+	for c in $BENCH_CONC; do
+		row "accepted, concurrency $c" msg/s "$(sum postern rate "$c" 4)" \
+		    "$(sum opensmtpd rate "$c" 4)" "$(sum postfix rate "$c" 4)"
+		row "delivered, concurrency $c" msg/s "$(sum postern rate "$c" 5)" \
+		    "$(sum opensmtpd rate "$c" 5)" "$(sum postfix rate "$c" 5)"
+	done
+	for c in $BENCH_CONC; do
+		row "accepted, c $c, OpenSMTPD backlog 5" msg/s \
+		    "$(sum postern rate "$c" 4)" "$(sum opensmtpd5 rate "$c" 4)" -
+		row "delivered, c $c, OpenSMTPD backlog 5" msg/s \
+		    "$(sum postern rate "$c" 5)" "$(sum opensmtpd5 rate "$c" 5)" -
+	done
+	row "memory per idle session (PSS)" KiB \
+	    "$(awk '$1 == "postern" && $2 == "idle" { print $4 }' "$B/smtp.sum")" \
+	    "$(awk '$1 == "opensmtpd" && $2 == "idle" { print $4 }' "$B/smtp.sum")" \
+	    "$(awk '$1 == "postfix" && $2 == "idle" { print $4 }' "$B/smtp.sum")"
+	while read -r name kind a _ _ d e; do
+		case $kind in
+		rate) [ "$e" = 0 ] ||
+			note "smtp: $name, concurrency $a: $e of $d rounds did not deliver all messages within $BENCH_SMTP_TIMEOUT s, or stalled for 30 s (see $B/smtp.$name.out)" ;;
+		backlog) note "smtp: $name listened with a backlog of $a" ;;
+		idle) [ "$a" = "$BENCH_IDLE" ] ||
+			note "smtp: $name: only $a of $BENCH_IDLE idle sessions got their EHLO answered" ;;
+		esac
+	done <"$B/smtp.sum"
+	note "smtp: smtp-source (Postfix $v_x) -s C -m $BENCH_MSGS -l $BENCH_SIZE (OpenSMTPD backlog 5: -m $BENCH_MSGS5), one connection per message, MAIL FROM sender@localhost, RCPT TO $BENCH_USER@localhost; median of $BENCH_ROUNDS round(s); accepted = messages / smtp-source wall time, delivered = messages / time until all are in the Maildir (from the start of smtp-source); for msg/s the ratio above 1.00 means Postern is faster"
+	note "smtp: Postern and Postfix fsync each message before its 250 (Postern: group commit); OpenSMTPD 6.8 does not fsync its queue at all"
+	note "smtp: OpenSMTPD runs with resolv.conf 'lookup file bind' and 127.0.0.1 named in /etc/hosts (it resolves the client before the greeting); its column is with listen(2) backlog raised to SOMAXCONN by LD_PRELOAD (listen_backlog.c); the 'backlog 5' rows are OpenSMTPD as shipped"
+	note "smtp: memory per idle session = (PSS of the daemon's processes with $BENCH_IDLE connections that said EHLO - PSS before) / $BENCH_IDLE; Postfix runs one smtpd process per session"
+}
+
+# Further sections (latency under load, ...) are added as
+# section_<name> functions and listed in BENCH_SECTIONS.
 
 # ---------------------------------------------------------------------
 
@@ -549,7 +862,7 @@ section_idle() {
 mkdir -p "$B"
 : >"$RES"
 rm -f "$B"/procs.*.txt
-rm -rf "$B/bin"
+rm -rf "${B:?}/bin"
 mkdir -p "$B/bin"
 for f in "$P_BUILT" "$P_CTLBUILT"; do
 	[ -x "$f" ] || continue
