@@ -352,6 +352,71 @@ reload_cleanup()
 	postern_userdel_all
 }
 
+atf_test_case virtual cleanup
+virtual_head()
+{
+	atf_set "descr" "virtual domains: per-address, catch-all, forward"
+	atf_set "require.user" "root"
+}
+virtual_body()
+{
+	subr
+	postern_setup
+	A=lv$$
+	B=lw$$
+	postern_useradd "$A"
+	postern_useradd "$B"
+	cat >"$POSTERN_DIR/virtual" <<EOF
+alice@virt.example	$A
+sales@virt.example	$A, $B
+fw@virt.example		$B@localhost
+nobody@virt.example	error:550 5.1.1 no such mailbox here
+@virt.example		$B
+EOF
+	chmod 644 "$POSTERN_DIR/virtual"
+	postern_conf <<'EOF'
+queue path "@SPOOL@"
+control socket "@SOCK@"
+pidfile "@PIDFILE@"
+table vmap "file:@DIR@/virtual"
+listen on 127.0.0.1 port @PORT@
+action "local" maildir
+action "virt" maildir virtual <vmap>
+match from any for domain "virt.example" action "virt"
+match from any for local action "local"
+EOF
+	postern_start
+	BAD=
+	rcpt "Alice@virt.example" 250		# A
+	rcpt "sales@virt.example" 250		# A, B
+	rcpt "fw@virt.example" 250		# B
+	rcpt "anyone+x@virt.example" 250	# B
+	rcpt "nobody@virt.example" \
+	    "550 5.1.1 no such mailbox here: <nobody@virt.example>"
+	rcpt "x@other.example" "550 5.7.1 Delivery not authorized"
+	check_bad
+	postern_mailtool wait-count --n 2 --timeout 60 \
+	    "$(postern_maildir "$A")" >/dev/null ||
+	    postern_fail "$A got $(postern_maildir_count "$A") of 2"
+	postern_mailtool wait-count --n 3 --timeout 60 \
+	    "$(postern_maildir "$B")" >/dev/null ||
+	    postern_fail "$B got $(postern_maildir_count "$B") of 3"
+	sleep 2
+	[ "$(postern_maildir_count "$A")" -eq 2 ] ||
+	    BAD="$BAD; $A has $(postern_maildir_count "$A") messages"
+	[ "$(postern_maildir_count "$B")" -eq 3 ] ||
+	    BAD="$BAD; $B has $(postern_maildir_count "$B") messages"
+	check_bad
+	postern_healthy
+	postern_stop
+}
+virtual_cleanup()
+{
+	subr
+	postern_cleanup
+	postern_userdel_all
+}
+
 atf_init_test_cases()
 {
 	atf_add_test_case refusals
@@ -359,4 +424,5 @@ atf_init_test_cases()
 	atf_add_test_case forward
 	atf_add_test_case root_and_unreadable
 	atf_add_test_case reload
+	atf_add_test_case virtual
 }
