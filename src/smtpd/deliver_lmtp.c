@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,7 +44,11 @@ struct lmtp {
 	char	 l_reply[SMTP_REPLY_MAX + 1];	/* last line of a reply */
 	int	 l_code;
 	int	 l_err;		/* errno of an I/O failure, ETIMEDOUT */
+	int	 l_ext;		/* LHLO: LMTP_EXT_* the server offers */
 };
+
+#define LMTP_EXT_8BITMIME	0x01
+#define LMTP_EXT_SMTPUTF8	0x02
 
 static int
 lmtp_wait(struct lmtp *l, short what)
@@ -148,6 +153,12 @@ lmtp_reply(struct lmtp *l)
 			l->l_reply[i] = (line[i] >= 0x20 && line[i] < 0x7f) ?
 			    line[i] : '?';
 		l->l_reply[i] = '\0';
+		if (strcasecmp(l->l_reply + 3, "-8BITMIME") == 0 ||
+		    strcasecmp(l->l_reply + 3, " 8BITMIME") == 0)
+			l->l_ext |= LMTP_EXT_8BITMIME;
+		if (strcasecmp(l->l_reply + 3, "-SMTPUTF8") == 0 ||
+		    strcasecmp(l->l_reply + 3, " SMTPUTF8") == 0)
+			l->l_ext |= LMTP_EXT_SMTPUTF8;
 		last = len == 3 || line[3] == ' ';
 		l->l_inlen -= (size_t)(nl + 1 - l->l_in);
 		memmove(l->l_in, nl + 1, l->l_inlen);
@@ -295,12 +306,17 @@ deliver_lmtp(struct deliver *d, const char *dest)
 	if ((code = lmtp_cmd(d, &l, "greeting", NULL)) != 0)
 		goto out;
 	(void)snprintf(cmd, sizeof(cmd), "LHLO %s", d->d_hostname);
+	l.l_ext = 0;
 	if ((code = lmtp_cmd(d, &l, "LHLO", cmd)) != 0)
 		goto out;
 	if (mailaddr_format(&evp->evp_sender, sender, sizeof(sender)) < 0)
 		sender[0] = '\0';
-	(void)snprintf(cmd, sizeof(cmd), "MAIL FROM:<%s>%s", sender,
-	    (evp->evp_flags & EF_8BITMIME) ? " BODY=8BITMIME" : "");
+	/* Parameters the server offers and the message needs. */
+	(void)snprintf(cmd, sizeof(cmd), "MAIL FROM:<%s>%s%s", sender,
+	    (evp->evp_flags & EF_8BITMIME) && (l.l_ext & LMTP_EXT_8BITMIME) ?
+	    " BODY=8BITMIME" : "",
+	    (evp->evp_flags & EF_SMTPUTF8) && (l.l_ext & LMTP_EXT_SMTPUTF8) ?
+	    " SMTPUTF8" : "");
 	if ((code = lmtp_cmd(d, &l, "MAIL FROM", cmd)) != 0)
 		goto out;
 	(void)snprintf(cmd, sizeof(cmd), "RCPT TO:<%s>",
