@@ -294,7 +294,8 @@ mda_deliver(struct ipc_msg *msg)
 	}
 	if (evp.evp_type != EVP_MDA)
 		proc_bad_msg(PROC_QUEUE, msg, "not a local envelope");
-	if (mda_nwaiting >= mda_max_pending) {
+	/* Running deliveries hold their status pipe. */
+	if (mda_nwaiting + mda_nrunning >= mda_max_pending) {
 		(void)close(msg->fd);
 		msg->fd = -1;
 		log_warnx("mda_deliver: evpid %016llx: %zu deliveries "
