@@ -36,8 +36,9 @@ struct mailaddr {
 /*
  * Parse an address without angle brackets: "user@domain",
  * "\"quoted local\"@domain", "user@[192.0.2.1]", "user@[IPv6:::1]".
- * s need not be NUL-terminated (len bytes).  0, or -1 with *errstr set
- * to a short reason ("local part too long", "invalid domain", ...).
+ * s need not be NUL-terminated (len bytes), at most SMTP_MAILBOX_MAX.
+ * 0, or -1 with *errstr set to a short reason ("local part too long",
+ * "invalid domain", ...).
  */
 int	 mailaddr_parse(struct mailaddr *, const char *s, size_t len,
 	    int flags, const char **errstr);
@@ -60,7 +61,10 @@ int	 mailaddr_is_null(const struct mailaddr *);
 /*
  * "user@domain", quoting the local part when it needs it; "" for the
  * null path, "user" when the domain is empty.  Returns the length, or
- * -1 if buf is too small (buf then holds "").
+ * -1 if buf is too small (buf then holds "").  An address that came from
+ * mailaddr_parse() or mailaddr_parse_path() always fits in
+ * SMTP_MAILBOX_MAX + 1 bytes: both refuse longer text, and the
+ * formatted text is never longer than what was parsed.
  */
 int	 mailaddr_format(const struct mailaddr *, char *buf, size_t len);
 

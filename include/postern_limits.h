@@ -71,6 +71,8 @@
 #define SMTP_LOCALPART_MAX	64		/* octets */
 #define SMTP_DOMAIN_MAX		255
 #define SMTP_PATH_MAX		256		/* <local@domain> incl. brackets */
+#define SMTP_MAILBOX_MAX	(SMTP_PATH_MAX - 2) /* local@domain: any parsed
+						 * address formats within it */
 #define SMTP_LINE_MAX		2048		/* command line: 512 + room for
 						 * ESMTP parameters (RFC 3461
 						 * adds up to 600) */

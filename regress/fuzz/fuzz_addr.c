@@ -7,7 +7,7 @@
  *	parse(input) = a;  format(a) = s;  parse(s) = b;  a == b
  *	parse_path("<" s ">") = a  (when the input was a path)
  *
- * and a holds no control byte, a lower-case domain that passes
+ * and s fits in SMTP_MAILBOX_MAX + 1 bytes, a holds no control byte, a lower-case domain that passes
  * mailaddr_domain_valid(), and valid UTF-8 (or plain ASCII without
  * MAILADDR_UTF8).  Nothing may crash or read out of bounds.
  *
@@ -65,7 +65,7 @@ static void
 round_trip(const struct mailaddr *a, int flags, int path)
 {
 	struct mailaddr	 b;
-	char		 buf[SMTP_PATH_MAX + 8], pbuf[SMTP_PATH_MAX + 8];
+	char		 buf[SMTP_MAILBOX_MAX + 1], pbuf[SMTP_PATH_MAX + 1];
 	const char	*errstr;
 	int		 n;
 

@@ -49,7 +49,7 @@ static void
 check_addr(const struct mailaddr *a, int utf8, int allow_nodomain)
 {
 	struct mailaddr	b;
-	char		buf[SMTP_PATH_MAX + 8];
+	char		buf[SMTP_MAILBOX_MAX + 1];
 	size_t		i;
 	int		n;
 

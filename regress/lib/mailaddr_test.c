@@ -313,14 +313,41 @@ ATF_TC_BODY(length_limits, tc)
 	dom[n] = '\0';
 	ATF_REQUIRE_EQ(strlen(dom), SMTP_DOMAIN_MAX);
 	ATF_CHECK(mailaddr_domain_valid(dom, 0));
+	/* ... but a mailbox is at most 254 octets, as in a path. */
 	snprintf(buf, sizeof(buf), "u@%s", dom);
-	ok(buf, 0, "u", dom);
+	bad(buf, 0);
+	snprintf(buf, sizeof(buf), "u@%s", dom + 3);
+	ATF_REQUIRE_EQ(strlen(buf), SMTP_MAILBOX_MAX);
+	ok(buf, 0, "u", dom + 3);
+	snprintf(buf, sizeof(buf), "uu@%s", dom + 3);
+	bad(buf, 0);
 	/* 256: add a character to the last label (still <= 63). */
 	dom[n] = 'c';
 	dom[n + 1] = '\0';
 	ATF_CHECK(!mailaddr_domain_valid(dom, 0));
 	snprintf(buf, sizeof(buf), "u@%s", dom);
 	bad(buf, 0);
+	/* Any parsed address formats within SMTP_MAILBOX_MAX, even with
+	 * a quoted local part full of characters that need escapes. */
+	{
+		char	txt[SMTP_MAILBOX_MAX + 1];
+		char	in[SMTP_MAILBOX_MAX + 8];
+		char	d[200];
+
+		for (n = 0; n < 189; n++)
+			d[n] = (n % 60 == 59) ? '.' : 'e';
+		d[189] = '\0';
+		memset(buf, 0, sizeof(buf));
+		for (n = 0; n < 31; n++)
+			memcpy(buf + 2 * n, "\\\"", 2);
+		snprintf(in, sizeof(in), "\"%s\"@%s", buf, d);
+		ATF_REQUIRE_EQ(strlen(in), SMTP_MAILBOX_MAX);
+		ATF_REQUIRE(mailaddr_parse(&ma, in, strlen(in), 0, NULL) == 0);
+		ATF_CHECK_EQ(strlen(ma.ma_user), 31);
+		ATF_CHECK_EQ(mailaddr_format(&ma, txt, sizeof(txt)),
+		    SMTP_MAILBOX_MAX);
+		ATF_CHECK_STREQ(txt, in);
+	}
 
 	/* Path: 256 octets including the brackets and the route. */
 	{

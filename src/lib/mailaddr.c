@@ -281,6 +281,12 @@ mailaddr_parse(struct mailaddr *ma, const char *s, size_t len, int flags,
 	if (errstr == NULL)
 		errstr = &dummy;
 	memset(ma, 0, sizeof(*ma));
+	if (len > SMTP_MAILBOX_MAX) {
+		/* As in a path; so that every address formats in
+		 * SMTP_MAILBOX_MAX bytes, whatever file it came from. */
+		*errstr = "address too long";
+		return -1;
+	}
 	if (!utf8 && has_8bit(s, len)) {
 		*errstr = "non-ASCII address without SMTPUTF8";
 		return -1;
