@@ -149,6 +149,13 @@ smtp_init(void)
 	smtp_fd_budget = (rl.rlim_cur - SMTP_SESSION_FD_RESERVE) / 2;
 	log_debug("smtp_init: descriptors allow %zu sessions",
 	    smtp_fd_budget);
+	/* Counters show from the start, not from their first change. */
+	stat_set("smtp.session", 0);
+	stat_set("smtp.session.inet4", 0);
+	stat_set("smtp.session.inet6", 0);
+	stat_set("smtp.session.refused", 0);
+	stat_set("smtp.tx", 0);
+	stat_set("smtp.messages", 0);
 }
 
 static size_t
