@@ -143,7 +143,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char			*line, *arg, *whole;
 	unsigned int		 ext;
 	uint64_t		 max;
-	size_t			 len;
+	size_t			 len, i;
 	int			 utf8, r;
 
 	if (size < 2)
@@ -179,7 +179,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (smtp_verb_name(verb) == NULL)
 			abort();
 		/* No control byte survives a successful split. */
-		for (size_t i = 0; arg[i] != '\0'; i++)
+		for (i = 0; arg[i] != '\0'; i++)
 			if ((unsigned char)arg[i] < 0x20 && arg[i] != '\t')
 				abort();
 		parse_all(arg, ext, utf8, max);

@@ -205,7 +205,7 @@ smtp_data_feed(struct smtp_data *sd, const char *buf, size_t len,
 
 	while (i < len) {
 		c = buf[i];
- again:
+again:
 		switch (sd->sd_state) {
 		case ST_BOL:
 			if (c == '.' && !bdat) {
