@@ -211,11 +211,12 @@ smtp_reply(struct smtp_session *s, const char *fmt, ...)
 static void
 smtp_too_long(struct smtp_session *s, struct evbuffer *in, size_t len)
 {
-	char	head[SMTP_LOG_CMD_MAX];
-	size_t	n;
+	char	 head[SMTP_LOG_CMD_MAX];
+	ssize_t	 n;
 
-	n = evbuffer_copyout(in, head, sizeof(head)) ;
-	smtp_log_cmd(s, head, n);
+	if ((n = evbuffer_copyout(in, head, sizeof(head))) < 0)
+		n = 0;
+	smtp_log_cmd(s, head, (size_t)n);
 	smtp_reply(s, "500 5.5.2 Line too long");
 	if (evbuffer_drain(in, len) == -1)
 		fatalx("smtp_too_long: evbuffer_drain");
@@ -264,8 +265,9 @@ smtp_line_in(struct smtp_session *s, struct evbuffer *in)
 	line[len] = '\0';
 	smtp_log_cmd(s, line, len);
 	if (log_trace_get() & TRACE_SMTP)
-		log_info("%016llx smtp <<< %s", (unsigned long long)s->s_id,
-		    s->s_cmd);
+		log_info("%016llx smtp <<< %s (state %s)",
+		    (unsigned long long)s->s_id, s->s_cmd,
+		    smtp_state_name(s->s_state));
 	smtp_command(s, line, len);
 	return 0;
 }
@@ -433,6 +435,9 @@ smtp_event_cb(struct bufferevent *bev, short what, void *arg)
 			return;
 		}
 		s->s_reason = "timeout";
+		log_debug("%016llx smtp_event_cb: idle for %lld s in state %s",
+		    (unsigned long long)s->s_id, (long long)s->s_timeout,
+		    smtp_state_name(s->s_state));
 		smtp_reply(s, "421 4.4.2 %s Timeout", s->s_l->sl_hostname);
 	} else {
 		if (s->s_reason == NULL)
