@@ -53,6 +53,8 @@ struct table_data {
 	struct table_ent	*td_ents;
 	size_t			 td_n;
 	size_t			 td_cap;
+	size_t			*td_wild;	/* entries holding a '*' */
+	size_t			 td_nwild;
 	regex_t			*td_re;
 	int			 td_re_state;	/* 0 not yet, 1 ok, -1 bad */
 };
@@ -76,6 +78,9 @@ table_data_clear(struct table_data *td)
 	}
 	free(td->td_ents);
 	free(td->td_re);
+	free(td->td_wild);
+	td->td_wild = NULL;
+	td->td_nwild = 0;
 	td->td_ents = NULL;
 	td->td_re = NULL;
 	td->td_n = td->td_cap = 0;
@@ -142,6 +147,15 @@ table_data_finish(struct table_data *td)
 		td->td_ents[j++] = td->td_ents[i];
 	}
 	td->td_n = j;
+	/* Globs cannot be found by key: keep them aside. */
+	for (i = 0; i < td->td_n; i++) {
+		if (strchr(td->td_ents[i].te_key, '*') == NULL)
+			continue;
+		if (td->td_wild == NULL && (td->td_wild = calloc(td->td_n,
+		    sizeof(*td->td_wild))) == NULL)
+			fatal("table_data_finish");
+		td->td_wild[td->td_nwild++] = i;
+	}
 }
 
 /* The mtime of the table's file; -1 without a path or on error. */
@@ -292,6 +306,8 @@ table_refresh(struct table_data *td)
 	td->td_ents = nt.td_ents;
 	td->td_n = nt.td_n;
 	td->td_cap = nt.td_cap;
+	td->td_wild = nt.td_wild;
+	td->td_nwild = nt.td_nwild;
 	td->td_mtime = mt;
 	td->td_usable = 1;
 	log_info("table %s: reloaded, %zu entries", td->td_name, td->td_n);
@@ -485,9 +501,8 @@ table_match_domain(struct table_data *td, const char *domain)
 		return 0;
 	if (table_find(td, key) != NULL)
 		return 1;
-	for (i = 0; i < td->td_n; i++)
-		if (strchr(td->td_ents[i].te_key, '*') != NULL &&
-		    table_glob(td->td_ents[i].te_key, key))
+	for (i = 0; i < td->td_nwild; i++)
+		if (table_glob(td->td_ents[td->td_wild[i]].te_key, key))
 			return 1;
 	return 0;
 }
@@ -506,32 +521,54 @@ table_user_match(const char *euser, size_t elen, const char *user,
 	return elen == ulen && strncasecmp(euser, user, ulen) == 0;
 }
 
+/* One entry (user, @domain, user@domain, "@") against an address. */
+static int
+table_mailaddr_ent(const char *k, const struct mailaddr *ma, const char *dom,
+    char delim)
+{
+	const char	*at;
+
+	if ((at = strrchr(k, '@')) == NULL)
+		return table_user_match(k, strlen(k), ma->ma_user, delim);
+	if (at != k && !table_user_match(k, at - k, ma->ma_user, delim))
+		return 0;
+	return at[1] == '\0' || table_glob(at + 1, dom);
+}
+
 int
 table_match_mailaddr(struct table_data *td, const struct mailaddr *ma,
     char delim)
 {
-	const char	*k, *at;
-	char		 dom[SMTP_DOMAIN_MAX + 2];
-	size_t		 i;
+	const struct table_ent	*e;
+	char			 dom[SMTP_DOMAIN_MAX + 2];
+	char			 user[SMTP_LOCALPART_MAX + 2], base[sizeof(user)];
+	char			 keys[6][SMTP_LOCALPART_MAX + SMTP_DOMAIN_MAX + 4];
+	char			*d;
+	size_t			 i;
 
 	if (!table_ready(td))
 		return -1;
-	if (table_lower(dom, sizeof(dom), ma->ma_domain) == -1)
+	if (table_lower(dom, sizeof(dom), ma->ma_domain) == -1 ||
+	    table_lower(user, sizeof(user), ma->ma_user) == -1)
 		return 0;
-	for (i = 0; i < td->td_n; i++) {
-		k = td->td_ents[i].te_key;
-		if ((at = strrchr(k, '@')) == NULL) {
-			if (table_user_match(k, strlen(k), ma->ma_user, delim))
-				return 1;
-			continue;
-		}
-		if (at != k && !table_user_match(k, at - k, ma->ma_user,
-		    delim))
-			continue;
-		if (at[1] != '\0' && !table_glob(at + 1, dom))
-			continue;
-		return 1;
-	}
+	strlcpy(base, user, sizeof(base));
+	if (delim != '\0' && (d = strchr(base, delim)) != NULL)
+		*d = '\0';
+	/* The entries an address can match without a glob, by key. */
+	snprintf(keys[0], sizeof(keys[0]), "@");
+	snprintf(keys[1], sizeof(keys[1]), "@%s", dom);
+	snprintf(keys[2], sizeof(keys[2]), "%s", user);
+	snprintf(keys[3], sizeof(keys[3]), "%s", base);
+	snprintf(keys[4], sizeof(keys[4]), "%s@%s", user, dom);
+	snprintf(keys[5], sizeof(keys[5]), "%s@%s", base, dom);
+	for (i = 0; i < 6; i++)
+		if ((e = table_find(td, keys[i])) != NULL &&
+		    table_mailaddr_ent(e->te_key, ma, dom, delim))
+			return 1;
+	for (i = 0; i < td->td_nwild; i++)
+		if (table_mailaddr_ent(td->td_ents[td->td_wild[i]].te_key, ma,
+		    dom, delim))
+			return 1;
 	return 0;
 }
 
