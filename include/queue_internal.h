@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "envelope.h"
 #include "ipc.h"
@@ -47,6 +48,10 @@ void		 queue_msg_rollback(struct qmsg *);
  * was moved to corrupt/ and the scheduler told, unless it was gone). */
 int		 queue_evp_read(uint64_t evpid, struct envelope *,
 		    char *text, size_t len);
+/* Give up an envelope the spool cannot serve: to corrupt/ (with its
+ * message if whole_message), logged, the scheduler told. */
+void		 queue_evp_drop(uint64_t evpid, int whole_message,
+		    const char *why);
 /* Copy an error line into the envelope, made safe for the text form. */
 void		 queue_evp_set_error(struct envelope *, const char *,
 		    const char *);
@@ -65,6 +70,7 @@ void		 queue_delivery_result(enum proc_id, struct ipc_msg *);
 
 /* queue_bounce.c */
 void		 queue_bounce_failed(const struct envelope *);
+void		 queue_bounce_delayed(const struct envelope *, time_t prevtry);
 void		 queue_bounce_lka(struct ipc_msg *);
 void		 queue_bounce_committed(struct qbounce *, int ok);
 

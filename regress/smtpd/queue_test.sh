@@ -5,17 +5,19 @@
 # envelope file is moved to corrupt/ with a log line while the rest is
 # delivered; an envelope that keeps failing temporarily expires after
 # `queue ttl` with an RFC 3464 bounce to its (local) sender, none when
-# the recipient said NOTIFY=NEVER; a permanent failure bounces at once;
-# a bounce that cannot be delivered is never bounced again.
+# the recipient said NOTIFY=NEVER, and a delay report once `bounce
+# warn-interval` has passed; a permanent failure bounces at once; a
+# bounce that cannot be delivered is never bounced again.
 
 subr()
 {
 	. "$(atf_config_get top)/regress/common.subr"
 }
 
-# start_queue [EXTRA-LINES]: the daemon with a maildir for every local
-# user, "later" (mda exits 75: temporary failure) for $B and "never"
-# (mda exits 1: permanent failure) for $C, a short ttl and retry delay.
+# conf_queue [TTL [EXTRA-LINE]]: the daemon with a maildir for every
+# local user, "later" (mda exits 75: temporary failure) for $B and
+# "never" (mda exits 1: permanent failure) for $C, a short ttl (4s by
+# default) and retry delay (1s).
 conf_queue()
 {
 	postern_setup
@@ -23,9 +25,10 @@ conf_queue()
 	B=qb$$
 	C=qc$$
 	{
+		echo "queue ttl ${1:-4s}"
+		[ -z "${2:-}" ] || echo "$2"
 		cat <<'EOF'
 queue path "@SPOOL@"
-queue ttl 4s
 queue retry-delay 1s
 control socket "@SOCK@"
 pidfile "@PIDFILE@"
@@ -298,6 +301,46 @@ notify_never_cleanup()
 	cleanup_all
 }
 
+atf_test_case delay_report cleanup
+delay_report_head()
+{
+	atf_set descr "bounce warn-interval: one delay report when the first \
+failure after the interval happens, none with NOTIFY=FAILURE, then the \
+failure reports"
+	atf_set timeout 120
+}
+delay_report_body()
+{
+	subr
+	# Tries at 0, 1, 3 s (the warning: 2 s have passed), expiry at 6 s.
+	conf_queue 6s "bounce warn-interval 2s"
+	postern_start
+	send "$A@localhost" "$B@localhost"
+	send "$A@localhost" "$B@localhost" NOTIFY=FAILURE
+	md=$(postern_maildir "$A")
+	postern_mailtool wait-count --n 3 --timeout 60 "$md" >/dev/null ||
+	    postern_fail "want 1 delay and 2 failure reports, have \
+$(postern_maildir_count "$A")"
+	wait_spool_empty
+	sleep 2
+	[ "$(postern_maildir_count "$A")" -eq 3 ] ||
+	    postern_fail "more than 3 reports"
+	[ "$(grep -l '^Action: delayed' "$md"/new/* | wc -l)" -eq 1 ] ||
+	    postern_fail "not exactly one delay report"
+	[ "$(grep -l '^Action: failed' "$md"/new/* | wc -l)" -eq 2 ] ||
+	    postern_fail "not exactly two failure reports"
+	grep -q '^Subject: Delivery status notification: delayed' \
+	    $(grep -l '^Action: delayed' "$md"/new/*) ||
+	    postern_fail "delay report subject"
+	postern_healthy
+	postern_stop
+}
+delay_report_cleanup()
+{
+	subr
+	cleanup_all
+}
+
 atf_test_case permfail cleanup
 permfail_head()
 {
@@ -344,5 +387,6 @@ atf_init_test_cases()
 	atf_add_test_case corrupt
 	atf_add_test_case expire
 	atf_add_test_case notify_never
+	atf_add_test_case delay_report
 	atf_add_test_case permfail
 }

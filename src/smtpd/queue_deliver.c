@@ -102,7 +102,7 @@ queue_sched_evpid(uint32_t type, uint64_t evpid)
 }
 
 /* Give up an envelope the spool cannot serve any more. */
-static void
+void
 queue_evp_drop(uint64_t evpid, int whole_message, const char *why)
 {
 	int	 r;
@@ -241,17 +241,20 @@ queue_permfail_done(uint64_t evpid)
 }
 
 /* Count a temporary failure in the envelope file and tell the
- * scheduler when to come back. */
+ * scheduler when to come back; after a delivery attempt (warn), maybe
+ * a delay report. */
 static void
-queue_tempfail(uint64_t evpid, const char *line)
+queue_tempfail(uint64_t evpid, const char *line, int warn)
 {
 	struct msg_out	 out;
 	struct envelope	 evp;
 	char		 text[ENVELOPE_TEXT_MAX + 1];
+	time_t		 prevtry;
 	int		 len;
 
 	if (queue_evp_read(evpid, &evp, text, sizeof(text)) == -1)
 		return;
+	prevtry = evp.evp_lasttry;
 	if (evp.evp_retry < UINT32_MAX)
 		evp.evp_retry++;
 	evp.evp_lasttry = time(NULL);
@@ -267,12 +270,17 @@ queue_tempfail(uint64_t evpid, const char *line)
 	m_add_u32(&out, evp.evp_retry);
 	m_add_i64(&out, evp.evp_lasttry);
 	proc_send(PROC_SCHEDULER, IMSG_QUEUE_DELIVERY_TEMPFAIL, 0, -1, &out);
+	if (!warn)
+		return;
+	if (prevtry == 0)
+		prevtry = evp.evp_creation - 1;
+	queue_bounce_delayed(&evp, prevtry);
 }
 
 void
 queue_permfail_retry(uint64_t evpid, const char *errorline)
 {
-	queue_tempfail(evpid, errorline);
+	queue_tempfail(evpid, errorline, 0);
 }
 
 void
@@ -307,7 +315,7 @@ queue_delivery_result(enum proc_id peer, struct ipc_msg *msg)
 		queue_sched_evpid(IMSG_QUEUE_DELIVERY_OK, evpid);
 		break;
 	case IMSG_DELIVERY_TEMPFAIL:
-		queue_tempfail(evpid, line);
+		queue_tempfail(evpid, line, 1);
 		break;
 	case IMSG_DELIVERY_PERMFAIL:
 		if (queue_evp_read(evpid, &evp, text, sizeof(text)) == -1)
