@@ -93,12 +93,7 @@ EOF
 	[ "$n" -ge 20 ] || postern_fail "only $n messages accepted in all"
 
 	# Drain: no envelope left in the spool, then the Maildirs settle.
-	i=0
-	while [ -n "$(postern_spool_envelopes)" ] && [ "$i" -lt 600 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	[ -z "$(postern_spool_envelopes)" ] || echo "queue not drained:" \
+	postern_wait_drained 60 || echo "queue not drained:" \
 	    "$(postern_spool_envelopes | wc -l) envelopes left"
 	sleep 1
 	postern_mailtool verify --acked "$POSTERN_DIR/acked" "$D1" "$D2" ||
@@ -121,7 +116,53 @@ crash_cleanup()
 	postern_userdel_all
 }
 
+atf_test_case clean_restart cleanup
+clean_restart_head()
+{
+	atf_set descr "SIGTERM right after messages are accepted, then a" \
+	    "restart: each message delivered exactly once"
+	atf_set require.user root
+	atf_set timeout 300
+}
+clean_restart_body()
+{
+	subr
+	postern_setup
+	U=pc$$t
+	postern_useradd "$U"
+	D=$(postern_maildir "$U")
+	r=1
+	while [ "$r" -le "$ROUNDS" ]; do
+		postern_start
+		postern_mailtool load --port "$POSTERN_PORT" --clients 4 \
+		    --msgs 3 --to "$U@localhost" --tag "round$r" \
+		    --out "$POSTERN_DIR/acked" ||
+		    postern_fail "messages refused in round $r"
+		# Deliveries are in flight now: a clean stop must either
+		# finish and record them or leave them to the next start.
+		postern_stop
+		cat "$POSTERN_LOG" >>"$POSTERN_DIR/all.log"
+		echo "round $r: $(postern_maildir_count "$U") delivered," \
+		    "$(postern_spool_envelopes | wc -l) envelopes queued"
+		r=$((r + 1))
+	done
+	postern_start
+	postern_wait_drained 60 || postern_fail "the queue did not drain"
+	sleep 1
+	postern_mailtool verify --exact --acked "$POSTERN_DIR/acked" "$D" ||
+	    postern_fail "a clean stop and start lost or duplicated messages"
+	postern_healthy
+	postern_stop
+}
+clean_restart_cleanup()
+{
+	subr
+	postern_cleanup
+	postern_userdel_all
+}
+
 atf_init_test_cases()
 {
 	atf_add_test_case crash
+	atf_add_test_case clean_restart
 }

@@ -175,6 +175,11 @@ sample_config_body()
 	try "<root@localhost>" "550 5.7.1"
 	try "<postmaster@localhost>" "550 5.7.1"
 	try "<nosuchuser$$@localhost>" "550 5.1.1"
+	# Stop only once everything is delivered: this case is about the
+	# sample configuration, inbound_crash_test about restarts.
+	postern_mailtool wait-count --n "$SENT" --timeout 60 \
+	    "$(postern_maildir "$U")" >/dev/null
+	postern_wait_drained 60 || postern_fail "the queue did not drain"
 	postern_stop
 
 	# Once root is aliased to a real user, as etc/aliases asks, the

@@ -44,7 +44,8 @@
 #                                 send a message every 0.2 s until FILE
 #                                 exists; "ok ID" / "fail ID why" lines
 #   load --port P --clients N --msgs M --to B[,C...] --out FILE
-#                                 N concurrent sessions of M messages
+#        [--tag T]                N concurrent sessions of M messages
+#                                 (ids T-cNNN-NNNNNN)
 #   blast --port P --clients N --to B[,C...] --stop FILE --out FILE
 #                                 senders that reconnect through daemon
 #                                 kills; "ok ID" for every 250
@@ -819,7 +820,7 @@ def cmd_load(a):
             start.wait(60)
             cl.greet("client%d.test" % i)
             for j in range(a.msgs):
-                mid, msg = numbered("load-c%03d" % i, j, rcpt)
+                mid, msg = numbered("%s-c%03d" % (a.tag, i), j, rcpt)
                 res = transaction(cl, "load@example.org", [rcpt], msg)
                 if res[-1][0] == "end" and res[-1][1] == 250:
                     rec.put("ok " + mid)
@@ -1002,6 +1003,7 @@ def main():
     s.add_argument("--port", type=int, required=True)
     s.add_argument("--clients", type=int, default=200)
     s.add_argument("--msgs", type=int, default=10)
+    s.add_argument("--tag", default="load")
     s.add_argument("--to", required=True)
     s.add_argument("--out", required=True)
 
