@@ -84,12 +84,13 @@ static const int proc_sys_mda[] = {
 	SYS(getrlimit), SYS(setrlimit), SYS(prlimit64), -1
 };
 
-/* smtp: accepts clients on the sockets the parent bound, raises its
- * descriptor limit at start (sessions are sized to it), and libevent
- * asks how many bytes a socket holds (ioctl FIONREAD). */
+/* smtp: accepts clients on the sockets the parent bound (and sets
+ * TCP_NODELAY on them), raises its descriptor limit at start (sessions
+ * are sized to it), and libevent asks how many bytes a socket holds
+ * (ioctl FIONREAD). */
 static const int proc_sys_smtp[] = {
-	SYS(accept4), SYS(getrlimit), SYS(setrlimit), SYS(prlimit64),
-	SYS(ioctl), SYS(shutdown), -1
+	SYS(accept4), SYS(setsockopt), SYS(getrlimit), SYS(setrlimit),
+	SYS(prlimit64), SYS(ioctl), SYS(shutdown), -1
 };
 
 /* lka: reads table, aliases and :include: files (db: tables through

@@ -25,8 +25,10 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 
+#include <errno.h>
 #include <event.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -78,9 +80,18 @@ smtp_session_new(struct smtp_listener *sl, int fd,
 {
 	struct smtp_session	*s;
 	const void		*a;
+	int			 on = 1;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		fatal("smtp_session_new");
+	/*
+	 * Replies are gathered per round of input already; Nagle would
+	 * only hold the answer of a pipelined RCPT until the client's
+	 * delayed ACK of the previous one.
+	 */
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) == -1)
+		log_debug("smtp_session_new: TCP_NODELAY: %s",
+		    strerror(errno));
 	s->s_reqid = reqid;
 	s->s_id = smtp_new_id();
 	s->s_l = sl;
