@@ -61,8 +61,15 @@ struct queue_backend {
 	/* Committed messages. */
 	int	(*qb_message_open)(uint32_t msgid);	/* read-only fd */
 	ssize_t	(*qb_envelope_read)(uint64_t evpid, char *buf, size_t len);
-	int	(*qb_envelope_update)(uint64_t evpid, const char *text,
+	/*
+	 * Replace an envelope: stage the new text (ENOENT if the envelope
+	 * is gone), make it durable with qb_sync or a commit's sync, then
+	 * install it (atomic: a crash leaves the old or the new text).
+	 */
+	int	(*qb_envelope_stage)(uint64_t evpid, const char *text,
 		    size_t len);
+	int	(*qb_envelope_install)(uint64_t evpid);
+	int	(*qb_sync)(void);
 	/* 1 if that was the last envelope and the message is gone too. */
 	int	(*qb_envelope_delete)(uint64_t evpid);
 	/* Move one envelope (or, if its message file is missing or

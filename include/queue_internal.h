@@ -31,6 +31,14 @@ struct qmsg {
 	size_t			 qm_evpsz;
 };
 
+/* A temporary failure whose envelope update waits for a sync. */
+struct qupdate {
+	TAILQ_ENTRY(qupdate)	 qu_entry;
+	struct envelope		 qu_evp;	/* as updated */
+	time_t			 qu_prevtry;	/* lasttry before */
+	int			 qu_warn;	/* maybe a delay report */
+};
+
 #define QM_OPEN		0	/* receiving envelopes */
 #define QM_COMMITTING	1	/* waiting for the next group commit */
 
@@ -42,6 +50,9 @@ struct qmsg	*queue_msg_new(struct qbounce *, int *fd);
  * bounce. */
 void		 queue_msg_commit(struct qmsg *);
 void		 queue_msg_rollback(struct qmsg *);
+/* Install with the next group commit's sync, then
+ * queue_tempfail_done(). */
+void		 queue_update_add(struct qupdate *);
 
 /* queue_deliver.c */
 /* Read and validate a committed envelope: 0, or -1 (and the envelope
@@ -67,6 +78,7 @@ void		 queue_permfail_retry(uint64_t evpid, const char *errorline);
 void		 queue_sched_deliver(struct ipc_msg *);
 void		 queue_sched_expire(struct ipc_msg *);
 void		 queue_delivery_result(enum proc_id, struct ipc_msg *);
+void		 queue_tempfail_done(struct qupdate *, int synced);
 
 /* queue_bounce.c */
 void		 queue_bounce_failed(const struct envelope *);

@@ -194,16 +194,28 @@ ATF_TC_BODY(update_and_delete, tc)
 	make_msg(0x01020304, "m\n", 2);
 	commit_one(0x01020304);
 
-	ATF_REQUIRE_EQ(be->qb_envelope_update(0x0102030400000001ULL,
+	ATF_REQUIRE_EQ(be->qb_envelope_stage(0x0102030400000001ULL,
 	    "retry 1\n", 8), 0);
+	/* Staged: the old text is still the envelope. */
+	ATF_REQUIRE_EQ(be->qb_envelope_read(0x0102030400000001ULL, buf,
+	    sizeof(buf)), 6);
+	ATF_CHECK_STREQ(buf, "evp 1\n");
+	ATF_REQUIRE_EQ(be->qb_sync(), 0);
+	ATF_REQUIRE_EQ(be->qb_envelope_install(0x0102030400000001ULL), 0);
 	ATF_REQUIRE_EQ(be->qb_envelope_read(0x0102030400000001ULL, buf,
 	    sizeof(buf)), 8);
 	ATF_CHECK_STREQ(buf, "retry 1\n");
 	ATF_CHECK_EQ(count_dir("queue/04/01020304/envelopes"), 2);
+	/* Nothing staged: nothing installed. */
+	ATF_CHECK_EQ(be->qb_envelope_install(0x0102030400000001ULL), -1);
 	/* An envelope that is gone is not brought back by an update. */
-	ATF_CHECK_EQ(be->qb_envelope_update(0x0102030400000009ULL, "x", 1),
+	errno = 0;
+	ATF_CHECK_EQ(be->qb_envelope_stage(0x0102030400000009ULL, "x", 1),
 	    -1);
+	ATF_CHECK_EQ(errno, ENOENT);
 	ATF_CHECK(!exists("queue/04/01020304/envelopes/0102030400000009"));
+	ATF_CHECK(!exists("queue/04/01020304/envelopes/"
+	    "0102030400000009.tmp"));
 
 	ATF_CHECK_EQ(be->qb_envelope_delete(0x0102030400000001ULL), 0);
 	ATF_CHECK(exists("queue/04/01020304/message"));

@@ -128,6 +128,8 @@ static struct qfresh_tree	 queue_fresh = RB_INITIALIZER(&queue_fresh);
 static struct qmsg_list		 queue_commits =
 				    TAILQ_HEAD_INITIALIZER(queue_commits);
 static size_t			 queue_ncommits;
+static TAILQ_HEAD(, qupdate)	 queue_updates =
+				    TAILQ_HEAD_INITIALIZER(queue_updates);
 static struct event		*queue_commit_ev;
 static struct event		*queue_load_ev;
 static unsigned int		 queue_load_bucket;	/* next to load */
@@ -330,6 +332,33 @@ queue_msg_commit(struct qmsg *qm)
 	event_active(queue_commit_ev, EV_TIMEOUT, 1);
 }
 
+void
+queue_update_add(struct qupdate *qu)
+{
+	TAILQ_INSERT_TAIL(&queue_updates, qu, qu_entry);
+	event_active(queue_commit_ev, EV_TIMEOUT, 1);
+}
+
+/* Envelope updates staged before this run are covered by its sync. */
+static void
+queue_updates_run(int synced)
+{
+	struct qupdate	*qu;
+	TAILQ_HEAD(, qupdate) run = TAILQ_HEAD_INITIALIZER(run);
+
+	TAILQ_CONCAT(&run, &queue_updates, qu_entry);
+	if (TAILQ_EMPTY(&run))
+		return;
+	if (!synced && queue_be->qb_sync() == -1)
+		log_warn("queue: sync of envelope updates");
+	else
+		synced = 1;
+	while ((qu = TAILQ_FIRST(&run)) != NULL) {
+		TAILQ_REMOVE(&run, qu, qu_entry);
+		queue_tempfail_done(qu, synced);
+	}
+}
+
 static void
 queue_smtp_commit_answer(uint32_t reqid, uint32_t msgid, int ok)
 {
@@ -385,12 +414,18 @@ queue_commit_run(int fd, short ev, void *arg)
 		msgids[n] = qm->qm_msgid;
 		n++;
 	}
-	if (n == 0)
+	if (n == 0) {
+		queue_updates_run(0);
 		return;
+	}
 	if (queue_be->qb_message_commit(msgids, ok, n) == -1)
 		fatal("queue_commit: moved messages may not be durable");
 	stat_increment("queue.commit_batches", 1);
 	log_debug("queue: group commit of %zu messages", n);
+	/* A message made it: the batch's first sync ran. */
+	for (i = 0; i < n && !ok[i]; i++)
+		;
+	queue_updates_run(i < n);
 
 	for (i = 0; i < n; i++) {
 		qm = batch[i];

@@ -240,41 +240,65 @@ queue_permfail_done(uint64_t evpid)
 	queue_sched_evpid(IMSG_QUEUE_DELIVERY_PERMFAIL, evpid);
 }
 
-/* Count a temporary failure in the envelope file and tell the
- * scheduler when to come back; after a delivery attempt (warn), maybe
- * a delay report. */
+/*
+ * Count a temporary failure in the envelope file and tell the scheduler
+ * when to come back; after a delivery attempt (warn), maybe a delay
+ * report.  The new text is staged here and installed after the next
+ * group commit's sync (queue_tempfail_done), so that retries cost no
+ * fsync of their own.
+ */
 static void
 queue_tempfail(uint64_t evpid, const char *line, int warn)
 {
-	struct msg_out	 out;
-	struct envelope	 evp;
+	struct qupdate	*qu;
 	char		 text[ENVELOPE_TEXT_MAX + 1];
-	time_t		 prevtry;
 	int		 len;
 
-	if (queue_evp_read(evpid, &evp, text, sizeof(text)) == -1)
+	if ((qu = calloc(1, sizeof(*qu))) == NULL)
+		fatal("queue_tempfail: calloc");
+	if (queue_evp_read(evpid, &qu->qu_evp, text, sizeof(text)) == -1) {
+		free(qu);
 		return;
-	prevtry = evp.evp_lasttry;
-	if (evp.evp_retry < UINT32_MAX)
-		evp.evp_retry++;
-	evp.evp_lasttry = time(NULL);
-	queue_evp_set_error(&evp, NULL, line);
-	if ((len = envelope_dump(&evp, text, sizeof(text))) == -1 ||
-	    queue_be->qb_envelope_update(evpid, text, (size_t)len) == -1)
+	}
+	qu->qu_warn = warn;
+	qu->qu_prevtry = qu->qu_evp.evp_lasttry;
+	if (qu->qu_evp.evp_retry < UINT32_MAX)
+		qu->qu_evp.evp_retry++;
+	qu->qu_evp.evp_lasttry = time(NULL);
+	queue_evp_set_error(&qu->qu_evp, NULL, line);
+	if ((len = envelope_dump(&qu->qu_evp, text, sizeof(text))) == -1 ||
+	    queue_be->qb_envelope_stage(evpid, text, (size_t)len) == -1) {
+		log_warn("queue: envelope %016llx: update",
+		    (unsigned long long)evpid);
+		queue_tempfail_done(qu, 0);
+		return;
+	}
+	queue_update_add(qu);
+}
+
+/* The update is durable (synced), or could not be made (!synced). */
+void
+queue_tempfail_done(struct qupdate *qu, int synced)
+{
+	struct msg_out	 out;
+	uint64_t	 evpid = qu->qu_evp.evp_id;
+
+	if (synced && queue_be->qb_envelope_install(evpid) == -1)
 		log_warn("queue: envelope %016llx: update",
 		    (unsigned long long)evpid);
 	queue_evp_forget(evpid);
 	stat_increment("queue.tempfail", 1);
 	m_init(&out);
 	m_add_u64(&out, evpid);
-	m_add_u32(&out, evp.evp_retry);
-	m_add_i64(&out, evp.evp_lasttry);
+	m_add_u32(&out, qu->qu_evp.evp_retry);
+	m_add_i64(&out, qu->qu_evp.evp_lasttry);
 	proc_send(PROC_SCHEDULER, IMSG_QUEUE_DELIVERY_TEMPFAIL, 0, -1, &out);
-	if (!warn)
-		return;
-	if (prevtry == 0)
-		prevtry = evp.evp_creation - 1;
-	queue_bounce_delayed(&evp, prevtry);
+	if (qu->qu_warn) {
+		if (qu->qu_prevtry == 0)
+			qu->qu_prevtry = qu->qu_evp.evp_creation - 1;
+		queue_bounce_delayed(&qu->qu_evp, qu->qu_prevtry);
+	}
+	free(qu);
 }
 
 void

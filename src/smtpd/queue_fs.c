@@ -50,7 +50,7 @@
 #define FS_NOTE_MAX	512		/* a log line about the spool */
 
 static int	fs_root = -1;
-static int	fs_sync = -1;	/* for syncfs() */
+static int	fs_syncfd = -1;	/* for syncfs() */
 static uint8_t	fs_bucket_made[FS_NBUCKETS];
 
 static int
@@ -256,11 +256,11 @@ fs_init(int rootfd)
 {
 	fs_root = rootfd;
 	memset(fs_bucket_made, 0, sizeof(fs_bucket_made));
-	if (fs_sync != -1)
-		close(fs_sync);
-	fs_sync = openat(fs_root, "queue", O_RDONLY | O_DIRECTORY |
+	if (fs_syncfd != -1)
+		close(fs_syncfd);
+	fs_syncfd = openat(fs_root, "queue", O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC);
-	return fs_sync == -1 ? -1 : 0;
+	return fs_syncfd == -1 ? -1 : 0;
 }
 
 static int
@@ -379,7 +379,7 @@ fs_message_commit(const uint32_t *msgids, int *ok, size_t n)
 	for (i = 0; i < n; i++)
 		ok[i] = 0;
 	/* Data and envelopes of the whole batch, and incoming/ itself. */
-	if (syncfs(fs_sync) == -1)
+	if (syncfs(fs_syncfd) == -1)
 		return 0;
 
 	for (i = 0; i < n; i++) {
@@ -408,7 +408,7 @@ fs_message_commit(const uint32_t *msgids, int *ok, size_t n)
 	 * an fsync() of each touched directory (one journal commit each):
 	 * see the figures in the header.
 	 */
-	if (syncfs(fs_sync) == -1)
+	if (syncfs(fs_syncfd) == -1)
 		return -1;
 	return 0;
 }
@@ -434,19 +434,34 @@ fs_envelope_read(uint64_t evpid, char *buf, size_t len)
 	return fs_read_file(fs_root, path, buf, len);
 }
 
-/* Replace the file atomically: a crash leaves the old or the new one. */
+/*
+ * An envelope is replaced in two steps so that updates share the group
+ * commit's syncfs: the new text goes to <evpid>.tmp (not synced), and
+ * once a sync has run, the rename puts it in place.  A crash leaves the
+ * old or the new file, never a cut one (a left-over .tmp is removed at
+ * start).
+ */
 static int
-fs_envelope_update(uint64_t evpid, const char *text, size_t len)
+fs_envelope_stage(uint64_t evpid, const char *text, size_t len)
 {
 	char	 path[FS_PATH_MAX], tmp[FS_PATH_MAX];
-	int	 saved;
 
 	if (fs_evpfile(path, 0, evpid) == -1 ||
 	    fs_path(tmp, "%s%s", path, FS_TMP_SUFFIX) == -1)
 		return -1;
 	if (faccessat(fs_root, path, F_OK, AT_SYMLINK_NOFOLLOW) == -1)
 		return -1;
-	if (fs_write_file(fs_root, tmp, text, len, O_TRUNC, 1) == -1)
+	return fs_write_file(fs_root, tmp, text, len, O_TRUNC, 0);
+}
+
+static int
+fs_envelope_install(uint64_t evpid)
+{
+	char	 path[FS_PATH_MAX], tmp[FS_PATH_MAX];
+	int	 saved;
+
+	if (fs_evpfile(path, 0, evpid) == -1 ||
+	    fs_path(tmp, "%s%s", path, FS_TMP_SUFFIX) == -1)
 		return -1;
 	if (renameat(fs_root, tmp, fs_root, path) == -1) {
 		saved = errno;
@@ -455,6 +470,12 @@ fs_envelope_update(uint64_t evpid, const char *text, size_t len)
 		return -1;
 	}
 	return 0;
+}
+
+static int
+fs_sync(void)
+{
+	return syncfs(fs_syncfd);
 }
 
 /* If the message has no envelope left, remove it: 1 if it went. */
@@ -671,7 +692,9 @@ const struct queue_backend queue_backend_fs = {
 	.qb_message_commit = fs_message_commit,
 	.qb_message_open = fs_message_open,
 	.qb_envelope_read = fs_envelope_read,
-	.qb_envelope_update = fs_envelope_update,
+	.qb_envelope_stage = fs_envelope_stage,
+	.qb_envelope_install = fs_envelope_install,
+	.qb_sync = fs_sync,
 	.qb_envelope_delete = fs_envelope_delete,
 	.qb_envelope_corrupt = fs_envelope_corrupt,
 	.qb_nbuckets = FS_NBUCKETS,
