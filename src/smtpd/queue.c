@@ -121,7 +121,6 @@ RB_GENERATE_STATIC(qfresh_tree, qfresh, qf_entry, qfresh_cmp);
 
 const struct queue_backend	*queue_be;
 
-static int			 queue_rootfd = -1;
 static struct qmsg_tree		 queue_msgs = RB_INITIALIZER(&queue_msgs);
 static struct qlka_tree		 queue_lkas = RB_INITIALIZER(&queue_lkas);
 static struct qfresh_tree	 queue_fresh = RB_INITIALIZER(&queue_fresh);
@@ -174,10 +173,8 @@ queue_init(void)
 	}
 	if ((queue_be = queue_backend_lookup("fs")) == NULL)
 		fatalx("queue_init: no fs backend");
-	queue_rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (queue_rootfd == -1)
-		fatal("queue_init: open spool root");
-	if (queue_be->qb_init(queue_rootfd) == -1)
+	/* The process layer made the spool root our working directory. */
+	if (queue_be->qb_init(AT_FDCWD) == -1)
 		fatal("queue_init: backend %s", queue_be->qb_name);
 	if (queue_be->qb_clear_incoming(queue_note, NULL) == -1)
 		log_warn("queue_init: cannot clear incoming/ completely");

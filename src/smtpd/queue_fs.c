@@ -50,7 +50,6 @@
 #define FS_NOTE_MAX	512		/* a log line about the spool */
 
 static int	fs_root = -1;
-static int	fs_syncfd = -1;	/* for syncfs() */
 static uint8_t	fs_bucket_made[FS_NBUCKETS];
 
 static int
@@ -247,20 +246,33 @@ fs_move_corrupt(int at, const char *path, const char *name)
 }
 
 /*
- * The spool root itself is root's (mode 0711): the queue may only pass
- * through it, so rootfd may be an O_PATH descriptor.  syncfs() needs a
- * real one: queue/ is ours and on the same file system.
+ * rootfd is a directory descriptor or AT_FDCWD (the queue runs with its
+ * chroot, the spool root, as working directory, and so holds no
+ * descriptor between messages).  The spool root itself is root's (mode
+ * 0711): the queue may only pass through it, so syncfs() goes through
+ * queue/, ours and on the same file system.
  */
 static int
 fs_init(int rootfd)
 {
 	fs_root = rootfd;
 	memset(fs_bucket_made, 0, sizeof(fs_bucket_made));
-	if (fs_syncfd != -1)
-		close(fs_syncfd);
-	fs_syncfd = openat(fs_root, "queue", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC);
-	return fs_syncfd == -1 ? -1 : 0;
+	return faccessat(fs_root, "queue", R_OK | W_OK | X_OK, 0);
+}
+
+static int
+fs_sync(void)
+{
+	int	 fd, r, saved;
+
+	fd = openat(fs_root, "queue", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	r = syncfs(fd);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return r;
 }
 
 static int
@@ -379,7 +391,7 @@ fs_message_commit(const uint32_t *msgids, int *ok, size_t n)
 	for (i = 0; i < n; i++)
 		ok[i] = 0;
 	/* Data and envelopes of the whole batch, and incoming/ itself. */
-	if (syncfs(fs_syncfd) == -1)
+	if (fs_sync() == -1)
 		return 0;
 
 	for (i = 0; i < n; i++) {
@@ -408,7 +420,7 @@ fs_message_commit(const uint32_t *msgids, int *ok, size_t n)
 	 * an fsync() of each touched directory (one journal commit each):
 	 * see the figures in the header.
 	 */
-	if (syncfs(fs_syncfd) == -1)
+	if (fs_sync() == -1)
 		return -1;
 	return 0;
 }
@@ -470,12 +482,6 @@ fs_envelope_install(uint64_t evpid)
 		return -1;
 	}
 	return 0;
-}
-
-static int
-fs_sync(void)
-{
-	return syncfs(fs_syncfd);
 }
 
 /* If the message has no envelope left, remove it: 1 if it went. */
