@@ -33,7 +33,7 @@ struct deliver {
 	const struct envelope	*d_evp;
 	const char		*d_hostname;	/* LHLO, maildir file names */
 	char			 d_subaddr_delim; /* EXTENSION, :strip */
-	int			 d_statusfd;	/* status line goes here, or -1 */
+	int			 d_statusfd;	/* for the status line, or -1 */
 
 	/* the message, read whole from the spool descriptor */
 	char			*d_msg;

@@ -49,8 +49,8 @@ struct mda_delivery {
 	uint64_t			 md_session;	/* log line id */
 	time_t				 md_creation;
 	time_t				 md_start;
-	char				*md_text;	/* envelope, until sent */
-	char				*md_logid;	/* from=<> to=<> user= */
+	char				*md_text;	/* envelope text */
+	char				*md_logid;	/* from= to= user= */
 	int				 md_msgfd;	/* until sent */
 	pid_t				 md_pid;
 	int				 md_pipefd;

@@ -30,7 +30,8 @@
 #include "deliver.h"
 #include "envelope.h"
 
-#define HDRS	"Return-Path: <Alice@example.org>\nDelivered-To: Bob@example.net\n"
+#define HDRS	"Return-Path: <Alice@example.org>\n" \
+		"Delivered-To: Bob@example.net\n"
 
 static struct envelope	evp;
 static struct deliver	d;

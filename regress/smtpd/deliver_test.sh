@@ -222,7 +222,7 @@ lmtp_body()
 	    grep -q "stat=5.1.1 <$V> rejected by lmtpserver" ||
 	    postern_fail "the server's reply is not the error"
 	[ "$(ls lmtp.out | grep -c "\.$U\$")" = 1 ] ||
-	    postern_fail "not delivered once: $(ls lmtp.out)"
+	    postern_fail "not delivered once: $(ls lmtp.out | tr "\n" " ")"
 	ls lmtp.out | grep -q "\.$V\$" && postern_fail "rejected but stored"
 	f=$(ls lmtp.out/*."$U")
 	grep -q '^Return-Path: <sender@example.org>$' "$f" ||
@@ -270,7 +270,8 @@ printf '%s\n' "$@" >"$HOME/args.$$"
 exit 0
 EOF
 	chmod 755 bin/mda.sh
-	start_deliver "action \"deliver\" mda \"$(pwd -P)/bin/mda.sh %{rcpt} %{sender.user}\""
+	MDA="$(pwd -P)/bin/mda.sh %{rcpt} %{sender.user}"
+	start_deliver "action \"deliver\" mda \"$MDA\""
 	postern_useradd "$U"
 	postern_start
 	printf 'Subject: mda\n\nbody\n' >m.eml
@@ -283,7 +284,8 @@ delay=[0-9a-z]+ result=Ok stat=Delivered" 60
 	home=$POSTERN_DIR/home/$U
 	sleep 2
 	[ "$(ls "$home" | grep -c '^got\.')" = 1 ] ||
-	    postern_fail "not delivered exactly once: $(ls "$home")"
+	    postern_fail "not delivered exactly once:" \
+	    "$(ls "$home" | tr "\n" " ")"
 	got=$(ls "$home"/got.*)
 	[ "$(owner_of "$got")" = "$U" ] || postern_fail "written as root?"
 	grep -q '^Subject: mda$' "$got" || postern_fail "message"
@@ -386,8 +388,72 @@ paused_cleanup()
 	cleanup_all
 }
 
+atf_test_case limits cleanup
+limits_head()
+{
+	atf_set descr "mda limit max-session-per-user 1: one delivery at a \
+time per user, while two users are served at once"
+	atf_set timeout 120
+}
+limits_body()
+{
+	subr
+	U=pu$$
+	V=pv$$
+	postern_setup
+	install -d -m 1777 shared
+	install -d -m 755 bin
+	# Marks an overlap for one user, and two users served at once.
+	{
+		echo '#!/bin/sh'
+		echo "S=$(pwd -P)/shared"
+		cat <<'SCRIPT'
+mkdir "$S/$USER.busy" 2>/dev/null || : >"$S/overlap.$USER"
+[ "$(ls -d "$S"/*.busy | wc -l)" -ge 2 ] && : >"$S/cross.$USER"
+cat >/dev/null
+sleep 1
+[ "$(ls -d "$S"/*.busy | wc -l)" -ge 2 ] && : >"$S/cross.$USER"
+rmdir "$S/$USER.busy"
+: >"$S/done.$USER.$$"
+SCRIPT
+	} >bin/slow.sh
+	chmod 755 bin/slow.sh
+	start_deliver "mda limit max-session-per-user 1
+action \"deliver\" mda \"$(pwd -P)/bin/slow.sh\""
+	postern_useradd "$U"
+	postern_useradd "$V"
+	postern_start
+	for i in 1 2 3; do
+		postern_send s@example.org "$U@localhost" >/dev/null ||
+		    postern_fail "send $i"
+		postern_send s@example.org "$V@localhost" >/dev/null ||
+		    postern_fail "send $i"
+	done
+	n=0
+	while [ "$(ls shared | grep -c '^done\.')" -lt 6 ]; do
+		n=$((n + 1))
+		[ $n -lt 60 ] ||
+		    postern_fail "not all delivered: $(ls shared | tr "\n" " ")"
+		sleep 1
+	done
+	if ls shared | grep -q '^overlap'; then
+		postern_fail "two deliveries for one user at once:" \
+		    "$(ls shared | tr "\n" " ")"
+	fi
+	ls shared | grep -q '^cross\.' ||
+	    postern_fail "the two users were never served at once"
+	postern_healthy
+	postern_stop
+}
+limits_cleanup()
+{
+	subr
+	cleanup_all
+}
+
 atf_init_test_cases()
 {
+	atf_add_test_case limits
 	atf_add_test_case paused
 	atf_add_test_case maildir
 	atf_add_test_case mbox

@@ -174,8 +174,8 @@ ATF_TC_BODY(shell_quoting, tc)
 		ATF_CHECK_STREQ_MSG(shell_output(cmd), want, "double %s",
 		    hostile[i]);
 		/* glued to other text in each context */
-		ATF_REQUIRE((cmd = expand(&evp,
-		    "a%{rcpt.user:raw}b 'c%{rcpt.user:raw}d' \"e\\\"%{rcpt.user:raw}f\"",
+		ATF_REQUIRE((cmd = expand(&evp, "a%{rcpt.user:raw}b "
+		    "'c%{rcpt.user:raw}d' \"e\\\"%{rcpt.user:raw}f\"",
 		    MDA_FMT_SHELL)) != NULL);
 		(void)snprintf(want, sizeof(want), "[a%sb][c%sd][e\"%sf]",
 		    hostile[i], hostile[i], hostile[i]);

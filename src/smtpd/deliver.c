@@ -118,7 +118,8 @@ deliver_header_is(const struct deliver *d, const char *name,
 		nl = memchr(p, '\n', (size_t)(end - p));
 		if (nl == NULL)
 			nl = end;
-		if ((size_t)(nl - p) >= nlen && strncasecmp(p, name, nlen) == 0) {
+		if ((size_t)(nl - p) >= nlen &&
+		    strncasecmp(p, name, nlen) == 0) {
 			/* the value, with continuation lines */
 			v = p + nlen;
 			ve = nl;

@@ -78,7 +78,8 @@ mbox_put_quoted(struct mbox_out *mo, const char *buf, size_t len, int *bol)
 		if (*bol) {
 			for (q = p; q < end && *q == '>'; q++)
 				;
-			if ((size_t)(end - q) >= 5 && memcmp(q, "From ", 5) == 0)
+			if ((size_t)(end - q) >= 5 &&
+			    memcmp(q, "From ", 5) == 0)
 				mbox_put(mo, ">", 1);
 		}
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL) {

@@ -9,11 +9,12 @@
  *		kept, the last line of them becomes the status line
  *	env	exactly PATH HOME USER LOGNAME SHELL SENDER RECIPIENT
  *		ORIGINAL_RECIPIENT DOMAIN LOCAL [EXTENSION] (OpenSMTPD 7.6)
- * The command's exit status is the delivery's (0 delivered, 75 and 71
- * retried, others bounce: see mda_result.c); killed by a signal is a
+ * The command's exit status is the delivery's (0 delivered; 75, 74 and
+ * 71 retried; others bounce: see mda_result.c); killed by a signal is a
  * temporary failure, and so is running longer than
- * DELIVER_COMMAND_TIMEOUT (its process group is then killed).  A command that exits without reading all of its
- * input is judged by its exit status alone (EPIPE is not an error).
+ * DELIVER_COMMAND_TIMEOUT (its process group is then killed).  A
+ * command that exits without reading all of its input is judged by its
+ * exit status alone (EPIPE is not an error).
  */
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -94,8 +95,8 @@ static __attribute__((__noreturn__)) void
 cmd_exec(const char *command, int in, int err, char **env)
 {
 	static const char	msg[] = "4.3.0 cannot run /bin/sh\n";
-	char *const		argv[] = { "sh", "-c", (char *)(uintptr_t)command,
-				    NULL };
+	char *const		argv[] = { "sh", "-c",
+				    (char *)(uintptr_t)command, NULL };
 
 	/* Its own process group: a timeout kills whatever it started. */
 	if (setpgid(0, 0) == -1 || dup2(in, STDIN_FILENO) == -1 ||
