@@ -84,7 +84,7 @@
 #define SMTP_SESSION_FD_RESERVE	32		/* fds kept for the rest */
 #define SMTP_MAX_PENDING_OUT	(256 * 1024)	/* unread replies: stop reading */
 #define SMTP_LOG_CMD_MAX	100		/* command text kept for logs */
-#define SMTP_TX_BUFFER		(64 * 1024)	/* message bytes gathered per
+#define SMTP_TX_BUFFER		(16 * 1024)	/* message bytes gathered per
 						 * write(2) to the spool */
 #define SMTP_MAX_SINGLE_READ	(64 * 1024)	/* bytes taken from a client
 						 * per read */

@@ -201,12 +201,15 @@ ATF_TC_BODY(per_role_lists, tc)
 {
 	struct result	res;
 
-	/* accept4 is on control's list only. */
+	/* accept4 is on the lists of control and smtp only. */
 	probe(PROC_CONTROL, PROBE_ACCEPT4, &res);
 	require_ok(&res);
 	ATF_CHECK_STREQ(res.out, "accept4 -1 EBADF\n");
 	probe(PROC_SMTP, PROBE_ACCEPT4, &res);
-	require_stopped(&res, "smtp", SYS_accept4);
+	require_ok(&res);
+	ATF_CHECK_STREQ(res.out, "accept4 -1 EBADF\n");
+	probe(PROC_CA, PROBE_ACCEPT4, &res);
+	require_stopped(&res, "ca", SYS_accept4);
 }
 
 ATF_TP_ADD_TCS(tp)
