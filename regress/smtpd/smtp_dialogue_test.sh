@@ -498,8 +498,74 @@ idle_memory_cleanup()
 	postern_cleanup
 }
 
+atf_test_case disk_full cleanup
+disk_full_head()
+{
+	atf_set descr "a message that does not fit on the spool's file" \
+	    "system gets 451 4.3.0 and is dropped; the session goes on"
+	atf_set require.user root
+	atf_set timeout 120
+}
+disk_full_body()
+{
+	subr
+	postern_setup
+	DLG_USER=pdlg$$
+	postern_useradd "$DLG_USER"
+	mkdir -p "$POSTERN_SPOOL"
+	mount -t tmpfs -o size=2m,mode=0711 tmpfs "$POSTERN_SPOOL" ||
+	    atf_skip "cannot mount a small tmpfs for the spool"
+	touch .mounted
+	postern_start
+	cat >full.dlg <<'EOF2'
+<<< 220 .*
+>>> EHLO client.example.org
+<<+ 250 HELP
+>>> MAIL FROM:<sender@example.org>
+<<< 250 .*
+>>> RCPT TO:<${USER}@localhost>
+<<< 250 .*
+>>> DATA
+<<< 354 .*
+>>> Subject: too big for the disk
+>>> 
+>>* 40000 0123456789012345678901234567890123456789012345678901234567890123456789012345678\r\n
+>>> .
+<<< 451 4\.3\.0 Temporary failure
+>>> MAIL FROM:<sender@example.org>
+<<< 250 .*
+>>> RCPT TO:<${USER}@localhost>
+<<< 250 .*
+>>> DATA
+<<< 354 .*
+>>> Subject: small
+>>> .
+<<< 250 2\.0\.0 [0-9a-f]{8} Message accepted for delivery
+>>> QUIT
+<<< 221 .*
+<<.
+EOF2
+	play full.dlg
+	delivered 1
+	grep -q 'Subject: small' "$(postern_maildir "$DLG_USER")"/new/* ||
+	    postern_fail "the small message is not the one delivered"
+	whole
+	postern_stop
+	umount "$POSTERN_SPOOL" && rm -f .mounted
+}
+disk_full_cleanup()
+{
+	subr
+	postern_cleanup
+	postern_userdel_all
+	if [ -f .mounted ]; then
+		umount "$(pwd -P)/spool" 2>/dev/null || umount -l "$(pwd -P)/spool"
+	fi
+}
+
 atf_init_test_cases()
 {
+	atf_add_test_case disk_full
 	atf_add_test_case smtplib_client
 	atf_add_test_case swaks_client
 	atf_add_test_case listener_reload
