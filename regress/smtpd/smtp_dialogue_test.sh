@@ -124,6 +124,7 @@ unknown
 starttls_auth
 sequence
 bdat_refused
+bdat_huge
 mail_syntax
 nul_byte
 line_too_long

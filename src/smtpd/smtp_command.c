@@ -366,6 +366,16 @@ smtp_do_bdat(struct smtp_session *s, char *arg)
 		smtp_reply(s, "%d %s", err.code, err.text);
 		return;
 	}
+	/*
+	 * A chunk over twice the size limit cannot fit even if half its
+	 * bytes were CRs of CRLFs: skipping it would only let the client
+	 * make us read for ever, so the session ends here.
+	 */
+	if (size / 2 > proc_config()->sc_max_message_size) {
+		smtp_reply(s, "552 5.3.4 Message too big for system");
+		smtp_session_close(s, "too-big");
+		return;
+	}
 	s->s_chunk_left = size;
 	s->s_chunk_size = size;
 	s->s_chunk_last = last;
