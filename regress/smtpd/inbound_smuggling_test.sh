@@ -1,8 +1,9 @@
 #! /usr/bin/atf-sh
 # SMTP smuggling (CVE-2023-51764 and its family): a body holding a bare
 # LF or bare CR variant of "end of data" (\n.\n, \r.\r, \n.\r\n,
-# \r\n.\n, \r.\n) followed by a second MAIL/RCPT/DATA transaction to
-# another user.  The only end of DATA is CRLF.CRLF, so the second
+# \r\n.\n, \r.\n, \r\n.\r) followed by a second MAIL/RCPT/DATA
+# transaction to another user; and the same bytes in one BDAT chunk,
+# where the bare CR/LF policy must hold as well.  The only end of DATA is CRLF.CRLF, so the second
 # transaction is never run:
 #   - default policy (smtp bare-lf reject, smtp bare-cr reject): the
 #     session gets 521 and is closed; nothing is delivered to anyone;
@@ -15,7 +16,21 @@ subr()
 	. "$(atf_config_get top)/regress/common.subr"
 }
 
-VARIANTS="lf-dot-lf cr-dot-cr lf-dot-crlf crlf-dot-lf cr-dot-lf"
+VARIANTS="lf-dot-lf cr-dot-cr lf-dot-crlf crlf-dot-lf cr-dot-lf crlf-dot-cr"
+
+# smuggle TAG [ARG...]: run mailtool.py smuggle, print its output, set
+# CODES to the replies seen after the message.
+smuggle()
+{
+	tag=$1
+	shift
+	echo "=== $tag"
+	postern_mailtool smuggle --port "$POSTERN_PORT" \
+	    --from sender@example.org --to "$USER1@localhost" \
+	    --victim "$USER2@localhost" --tag "$tag" "$@" >out 2>&1
+	cat out
+	CODES=$(sed -n 's/^codes: //p' out)
+}
 
 # start_smuggle [CONFIG-LINE...]
 start_smuggle()
@@ -69,16 +84,14 @@ reject_body()
 	start_smuggle
 	bad=
 	for v in $VARIANTS; do
-		echo "=== $v"
-		postern_mailtool smuggle --port "$POSTERN_PORT" \
-		    --from sender@example.org --to "$USER1@localhost" \
-		    --victim "$USER2@localhost" --variant "$v" >out 2>&1
-		cat out
-		codes=$(sed -n 's/^codes: //p' out)
-		case $codes in
-		"521 closed") ;;
-		*) bad="$bad $v(replies: $codes)" ;;
-		esac
+		smuggle "$v" --variant "$v"
+		[ "$CODES" = "521 closed" ] || bad="$bad $v(replies: $CODES)"
+	done
+	# The policy holds for BDAT too, where nothing ends the data early.
+	for v in lf-dot-lf cr-dot-cr; do
+		smuggle "bdat-$v" --variant "$v" --bdat
+		[ "$CODES" = "521 closed" ] ||
+		    bad="$bad bdat-$v(replies: $CODES)"
 	done
 	control_message
 	sleep 2
@@ -112,27 +125,28 @@ accept_body()
 	start_smuggle "smtp bare-lf accept" "smtp bare-cr accept"
 	bad=
 	md1=$(postern_maildir "$USER1")
+	tags=
 	for v in $VARIANTS; do
-		echo "=== $v"
-		postern_mailtool smuggle --port "$POSTERN_PORT" \
-		    --from sender@example.org --to "$USER1@localhost" \
-		    --victim "$USER2@localhost" --variant "$v" >out 2>&1
-		cat out
-		codes=$(sed -n 's/^codes: //p' out)
+		smuggle "$v" --variant "$v"
+		tags="$tags $v"
 		# One 250 for the one message, then QUIT's 221.
-		case $codes in
-		"250 221 closed") ;;
-		*) bad="$bad $v(replies: $codes)" ;;
-		esac
+		[ "$CODES" = "250 221 closed" ] ||
+		    bad="$bad $v(replies: $CODES)"
+	done
+	for v in lf-dot-lf cr-dot-cr; do
+		smuggle "bdat-$v" --variant "$v" --bdat
+		tags="$tags bdat-$v"
+		[ "$CODES" = "250 221 closed" ] ||
+		    bad="$bad bdat-$v(replies: $CODES)"
 	done
 	n=0
-	for v in $VARIANTS; do
+	for v in $tags; do
 		n=$((n + 1))
 	done
 	postern_mailtool wait-count --n "$n" --timeout 60 "$md1" >/dev/null ||
 	    bad="$bad only-$(postern_maildir_count "$USER1")-of-$n-delivered"
 	sleep 2
-	for v in $VARIANTS; do
+	for v in $tags; do
 		f=$(grep -l "^Message-ID: <smuggle-$v@test.postern>" \
 		    "$md1"/new/* 2>/dev/null)
 		c=$(echo "$f" | grep -c .)
