@@ -72,5 +72,8 @@ int		 smtp_tx_data_finish(struct smtp_tx *);
 int		 smtp_tx_data_end(struct smtp_tx *, int *code,
 		    const char **text);
 void		 smtp_tx_commit(struct smtp_tx *, uint32_t reqid);
+/* "SMTP", "ESMTP" or "UTF8SMTP" for Received and the logs. */
+const char	*smtp_tx_proto(const struct smtp_session *,
+		    const struct smtp_tx *);
 
 #endif

@@ -240,8 +240,23 @@ with smtplib.SMTP('127.0.0.1', port, timeout=30) as c:
 EOF2
 	    postern_fail "smtplib session failed"
 	delivered 2
-	grep -q 'smtplib 0' "$(postern_maildir "$DLG_USER")"/new/* ||
+	f=$(grep -l 'smtplib 0' "$(postern_maildir "$DLG_USER")"/new/*) ||
 	    postern_fail "first message not found"
+	# Our Received header (COMPAT.md 8.4, Postern's name).
+	awk '/^Received: /{on=1} on{print} /^\t[A-Z][a-z][a-z], /{exit}' "$f" \
+	    >received.txt
+	cat received.txt
+	head -1 received.txt | grep -q \
+	    '^Received: from client\.example\.org (\[127\.0\.0\.1\])$' ||
+	    postern_fail "Received: wrong from clause"
+	sed -n 2p received.txt | grep -Eq \
+	    '^	by [^ ]+ \(Postern\) with ESMTP id [0-9a-f]{8}$' ||
+	    postern_fail "Received: wrong by clause"
+	sed -n 3p received.txt | grep -q "^	for <$DLG_USER@localhost>;$" ||
+	    postern_fail "Received: wrong for clause"
+	sed -n 4p received.txt | grep -Eq \
+	    '^	[A-Z][a-z]{2}, [0-9]{1,2} [A-Z][a-z]{2} [0-9]{4} [0-9:]{8} \+0000 \(UTC\)$' ||
+	    postern_fail "Received: wrong date"
 	whole
 	postern_stop
 }

@@ -331,7 +331,7 @@ smtp_session_committed(struct smtp_session *s, int ok)
 		log_info("%016llx smtp message msgid=%08x size=%llu "
 		    "nrcpt=%zu proto=%s", (unsigned long long)s->s_id,
 		    tx->tx_msgid, (unsigned long long)tx->tx_odata,
-		    tx->tx_nrcpt, (s->s_flags & SF_EHLO) ? "ESMTP" : "SMTP");
+		    tx->tx_nrcpt, smtp_tx_proto(s, tx));
 		stat_increment("smtp.messages", 1);
 	}
 	/* Committed or refused by the queue: nothing to roll back. */

@@ -258,11 +258,23 @@ smtp_tx_date(char *buf, size_t len)
 	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
+/* The "with" word: SMTP after HELO, ESMTP after EHLO, UTF8SMTP for a
+ * SMTPUTF8 transaction (RFC 6531 4.3). */
+const char *
+smtp_tx_proto(const struct smtp_session *s, const struct smtp_tx *tx)
+{
+	if (!(s->s_flags & SF_EHLO))
+		return "SMTP";
+	if (tx != NULL && tx->tx_mail.ma_smtputf8)
+		return "UTF8SMTP";
+	return "ESMTP";
+}
+
 /*
  * Our Received header (RFC 5321 4.4), LF line ends like the rest of
  * the stored message:
  *	Received: from <helo> ([<address>])
- *		by <name> (Postern) with ESMTP id <msgid>
+ *		by <name> (Postern) with <proto> id <msgid>
  *		for <rcpt>;		(only with exactly one recipient)
  *		<date>
  */
@@ -283,7 +295,7 @@ smtp_tx_received(struct smtp_session *s, struct smtp_tx *tx)
 	    (s->s_l->sl_flags & L_MASK_SRC) ? "" : s->s_addr,
 	    (s->s_l->sl_flags & L_MASK_SRC) ? "" : "])",
 	    (s->s_l->sl_flags & L_MASK_SRC) ? "" : "\n\t",
-	    s->s_l->sl_hostname, (s->s_flags & SF_EHLO) ? "ESMTP" : "SMTP",
+	    s->s_l->sl_hostname, smtp_tx_proto(s, tx),
 	    tx->tx_msgid,
 	    tx->tx_nrcpt == 1 ? "\n\tfor <" : "",
 	    tx->tx_nrcpt == 1 ? tx->tx_rcpt_one : "",
