@@ -3,7 +3,8 @@
 # on loopback, and one scenario file per test case under
 # regress/smtpd/dialogue/<name>.dlg, played by smtpdialog.py (see its
 # header for the format).  A scenario's "#conf LINE" lines are added to
-# the test configuration; "#host ::1" runs it over IPv6; "#user" makes a
+# the test configuration, "#listen OPTIONS" are added to its listen line;
+# "#host ::1" runs it over IPv6; "#user" makes a
 # local user whose name the scenario gets as ${USER}; "#delivered N"
 # checks that N messages reach that user's Maildir.  After each
 # scenario the daemon must still be whole: every child alive, nothing in
@@ -27,8 +28,9 @@ dlgdir()
 # dialogue_conf FILE: the default configuration plus the scenario's own.
 dialogue_conf()
 {
+	opts=$(sed -n 's/^#listen //p' "$1")
 	{
-		postern_default_conf
+		postern_default_conf | sed "/^listen on /s/\$/${opts:+ $opts}/"
 		sed -n 's/^#conf //p' "$1"
 		if grep -q '^#host ::1' "$1"; then
 			echo 'listen on ::1 port @PORT@'
@@ -114,6 +116,7 @@ SCENARIOS="
 greeting
 ehlo
 helo
+listener_options
 ipv6
 identify_twice
 identify_syntax
