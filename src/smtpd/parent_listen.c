@@ -212,8 +212,13 @@ parent_listen_send(const struct smtpd_config *conf)
 			    parent_ss_equal(&first->l_ss, &l->l_ss))
 				break;
 		}
-		if (first != l)
+		if (first != l) {
+			log_warnx("parent_listen_send: %s line %d: the "
+			    "address is already a listener (line %d), this "
+			    "one is ignored", l->l_name, l->l_line,
+			    first->l_line);
 			goto next;
+		}
 		if ((fd = fcntl(ps->ps_fd, F_DUPFD_CLOEXEC, 0)) == -1)
 			fatal("parent_listen_send: dup");
 		m_init(&parent_listen_mo);
