@@ -164,6 +164,7 @@ SH_TESTS = \
 
 # libFuzzer targets (regress/fuzz/<name>.c), see `make fuzz`.
 FUZZ_TARGETS = \
+	fuzz_deliver \
 	fuzz_ipc \
 	fuzz_config \
 	fuzz_smtp_cmd \

@@ -92,6 +92,9 @@ ATF_TC_BODY(tokens, tc)
 	ATF_CHECK(expand(&evp, "%{nosuch}", 0) == NULL);
 	ATF_CHECK(expand(&evp, "%{sender:bogus}", 0) == NULL);
 	ATF_CHECK(expand(&evp, "%{sender[x]}", 0) == NULL);
+	ATF_CHECK(expand(&evp, "%{sender[}", 0) == NULL);
+	ATF_CHECK(expand(&evp, "%{sender[]}", 0) == NULL);
+	ATF_CHECK(expand(&evp, "%{sender[1:2}", 0) == NULL);
 	ATF_CHECK(expand(&evp, "%{sender", 0) == NULL);
 	ATF_CHECK(expand(&evp, "%{}", 0) == NULL);
 }

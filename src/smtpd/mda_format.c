@@ -237,7 +237,7 @@ expand_token(const char *tok, size_t toklen, const struct envelope *evp,
 		mods = NULL;
 	if ((range = strchr(copy, '[')) != NULL) {
 		*range++ = '\0';
-		if (range[strlen(range) - 1] != ']') {
+		if (range[0] == '\0' || range[strlen(range) - 1] != ']') {
 			fmt_err(err, errlen, "bad range in %%{%s}", copy);
 			return -1;
 		}
