@@ -33,22 +33,26 @@
       run smtp-source (--source) with -s C -m --msgs -l --size, time it
       (accepted), then poll the number of files in --maildir/new and cur
       until it reaches --msgs (delivered), --timeout s have passed since
-      smtp-source started, or none arrived for --stall s.  Then, if --idle
+      smtp-source started, or none arrived for --stall s.  The CPU time
+      of the daemon's process tree over that interval is reported too.  Then, if --idle
       N > 0, measure the process tree's PSS, open N connections that each
       read the greeting and said EHLO, wait --settle s, measure again.
       Stop with --stop ("TERM" or a shell command; "{pid}" is replaced)
       and wait until every process of the tree exited.  Prints lines:
         ready MS
         backlog N    (of the listening socket, from ss)
-        load C MSGS ACCEPT_S DELIVER_S DELIVERED SOURCE_RC
+        load C MSGS ACCEPT_S DELIVER_S DELIVERED SOURCE_RC CPU_S LOADAVG
+        cpu C NAME=CPU_S...
         idle N_OPEN PSS_BEFORE_KB PSS_AFTER_KB NPROC_BEFORE NPROC_AFTER
         stop MS
       ("-" for what was not reached); exit 0, 1 if the daemon was never
       ready, 2 if it died, 3 if it had to be killed.
   benchtool.py smtpsum FILE
       Summarise the output of `smtp`: for each concurrency a line
-        rate C ACCEPTED_PER_S DELIVERED_PER_S ROUNDS FAILED
-      (medians over the rounds; a round whose messages were not all
+        rate C ACCEPTED_PER_S DELIVERED_PER_S ROUNDS FAILED CPU_MS_PER_MSG
+        loadavg MIN MAX   (1-minute load average before the runs)
+      (medians over the rounds; CPU: of the daemon's processes from the
+      start of smtp-source until all were delivered; a round whose messages were not all
       delivered counts as FAILED and not in the delivered median), and
         idle N_OPEN KIB_PER_SESSION NPROC_BEFORE NPROC_AFTER
         backlog N
@@ -359,6 +363,30 @@ def maildir_empty(d):
                 pass
 
 
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu(root):
+    """{process name: CPU seconds} over root and its descendants, with
+    the children each has reaped (delivery helpers, Postfix's smtpd)."""
+    out = {}
+    for p in descendants(root):
+        try:
+            with open("/proc/%d/stat" % p) as f:
+                st = f.read()
+        except OSError:
+            continue
+        rest = st[st.rindex(")") + 2:].split()
+        ticks = sum(int(x) for x in rest[11:15])
+        name = cmdline_of(p)
+        if name.startswith("smtpd: "):      # Postern, OpenSMTPD roles
+            name = " ".join(name.split()[:2])
+        else:
+            name = os.path.basename(name.split()[0]) if name else "?"
+        out[name] = out.get(name, 0) + ticks / CLK_TCK
+    return out
+
+
 def tree_pss(root):
     pids = descendants(root)
     pss = 0
@@ -511,6 +539,9 @@ def cmd_smtp(args):
                 log.write("bench: smtp-source -s %d -m %d (round %d)\n"
                           % (c, o.msgs, rnd + 1))
                 log.flush()
+                cpu0 = tree_cpu(pid)
+                with open("/proc/loadavg") as f:
+                    load0 = f.read().split()[0]
                 a = time.perf_counter()
                 src = subprocess.Popen(
                     [o.source, "-s", str(c), "-m", str(o.msgs),
@@ -540,13 +571,19 @@ def cmd_smtp(args):
                         break
                 if n >= o.msgs:
                     dlv = time.perf_counter() - a
+                cpu1 = tree_cpu(pid)
+                cpu = {k: v - cpu0.get(k, 0) for k, v in cpu1.items()}
                 if o.hook:
                     subprocess.call(o.hook.format(what="stop", conc=c,
                                                   pid=pid), shell=True)
                 print("load", c, o.msgs,
                       "%.3f" % acc if acc is not None else "-",
                       "%.3f" % dlv if dlv is not None else "-", n, src_rc,
-                      flush=True)
+                      "%.2f" % sum(cpu.values()), load0, flush=True)
+                print("cpu", c, " ".join(
+                    "%s=%.2f" % (k.replace(" ", "_"), v)
+                    for k, v in sorted(cpu.items(), key=lambda x: -x[1])
+                    if v > 0), flush=True)
                 # Let the daemon finish what the load left (removals,
                 # late deliveries beyond N) before the next run.
                 time.sleep(1)
@@ -589,6 +626,7 @@ def cmd_smtp(args):
 def cmd_smtpsum(args):
     acc, dlv, rounds, failed, order = {}, {}, {}, {}, []
     backlog = False
+    cpums, loads = {}, []
     with open(args[0]) as f:
         for line in f:
             w = line.split()
@@ -601,6 +639,10 @@ def cmd_smtpsum(args):
                     rounds[c] = failed[c] = 0
                     acc[c], dlv[c] = [], []
                 rounds[c] += 1
+                if len(w) >= 9:
+                    cpums.setdefault(c, []).append(
+                        float(w[7]) * 1000.0 / max(int(w[5]), 1))
+                    loads.append(float(w[8]))
                 if w[3] != "-" and w[6] == "0":
                     acc[c].append(msgs / float(w[3]))
                 if w[4] != "-":
@@ -618,7 +660,10 @@ def cmd_smtpsum(args):
         print("rate", c,
               "%.1f" % statistics.median(acc[c]) if acc[c] else "-",
               "%.1f" % statistics.median(dlv[c]) if dlv[c] else "-",
-              rounds[c], failed[c])
+              rounds[c], failed[c],
+              "%.2f" % statistics.median(cpums[c]) if c in cpums else "-")
+    if loads:
+        print("loadavg %.1f %.1f" % (min(loads), max(loads)))
 
 
 def cmd_alive(args):

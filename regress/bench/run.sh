@@ -748,38 +748,55 @@ section_smtp() {
 	case $fs in
 	tmpfs|ramfs) note "smtp: warning: $B is on $fs: fsync costs nothing there" ;;
 	esac
+	# Round 0: check each daemon and measure its idle sessions (on a
+	# fresh start: after a load, freed session memory stays in the heap
+	# and Postfix keeps idle smtpd processes, which would hide what a
+	# session costs).  Then BENCH_ROUNDS rounds that each run every
+	# daemon in turn, so that other load on the machine is spread over
+	# all of them rather than falling on one.
+	daemons=""
 	for name in $BENCH_SMTP_DAEMONS; do
-		case $name in
-		postern) ok=1
-			[ -x "$P_SMTPD" ] || { note "smtp: Postern skipped: $P_BUILT not built"; ok=0; } ;;
-		opensmtpd5|opensmtpd) ok=$O_OK
-			[ "$ok" = 1 ] || note "smtp: OpenSMTPD skipped: not installed" ;;
-		postfix) ok=$X_OK ;;
-		*) note "smtp: unknown daemon $name skipped"; ok=0 ;;
-		esac
-		[ "$ok" = 1 ] || continue
-		case $name in
-		postern) smtp_postern || continue ;;
-		opensmtpd5) smtp_opensmtpd 5 || continue ;;
-		opensmtpd) smtp_opensmtpd fixed || continue ;;
-		postfix) smtp_postfix || continue ;;
-		esac
+		smtp_setup "$name" || continue
 		if tool listening "$S_PORT"; then
 			note "smtp: $name skipped: port $S_PORT is in use already (set BENCH_PORT)"
 			continue
 		fi
+		daemons="$daemons $name"
 		: >"$B/smtp.$name.out"
-		# Idle sessions on a fresh start: after a load, freed session
-		# memory stays in the heap (and Postfix keeps idle smtpd
-		# processes), which would hide what a session costs.
 		if [ "$S_IDLE" -gt 0 ]; then
 			say "smtp: $name: $S_IDLE idle sessions"
 			smtp_one "$name" "" "$S_IDLE" idle
 		fi
-		say "smtp: $name: $BENCH_ROUNDS x concurrency $BENCH_CONC, $S_MSGS messages of $BENCH_SIZE bytes"
-		smtp_one "$name" "$BENCH_CONC" 0 load
+	done
+	r=0
+	while [ $r -lt "$BENCH_ROUNDS" ]; do
+		r=$((r + 1))
+		for name in $daemons; do
+			smtp_setup "$name" || continue
+			say "smtp: $name: round $r of $BENCH_ROUNDS: concurrency $BENCH_CONC, $S_MSGS messages of $BENCH_SIZE bytes"
+			smtp_one "$name" "$BENCH_CONC" 0 load
+		done
 	done
 	smtp_rows
+}
+
+# smtp_setup NAME: write daemon NAME's configuration (smtp_NAME), or
+# return 1 with a note.
+smtp_setup() {
+	case $1 in
+	postern)
+		[ -x "$P_SMTPD" ] || { note "smtp: Postern skipped: $P_BUILT not built"; return 1; }
+		smtp_postern ;;
+	opensmtpd5|opensmtpd)
+		[ "$O_OK" = 1 ] || { note "smtp: OpenSMTPD skipped: not installed"; return 1; }
+		if [ "$1" = opensmtpd5 ]; then
+			smtp_opensmtpd 5
+		else
+			smtp_opensmtpd fixed
+		fi ;;
+	postfix) smtp_postfix ;;
+	*) note "smtp: unknown daemon $1 skipped"; return 1 ;;
+	esac
 }
 
 # smtp_one NAME CONC IDLE WHAT: one start, run, stop of daemon NAME
@@ -791,7 +808,7 @@ smtp_one() {
 	    --maildir "$S_MAILDIR" --stop "$S_STOP" --source "$src" \
 	    --sender "sender@localhost" --rcpt "$BENCH_USER@localhost" \
 	    --size "$BENCH_SIZE" --msgs "$S_MSGS" \
-	    --conc "$conc" --repeat "$BENCH_ROUNDS" \
+	    --conc "$conc" --repeat 1 \
 	    --timeout "$BENCH_SMTP_TIMEOUT" --idle "$idle" \
 	    --settle "$BENCH_SETTLE" -- "$@" >"$B/smtp.out"
 	rc=$?
@@ -829,6 +846,11 @@ smtp_rows() {
 		    "$(sum opensmtpd rate "$c" 5)" "$(sum postfix rate "$c" 5)"
 	done
 	for c in $BENCH_CONC; do
+		row "server CPU per message, concurrency $c" ms \
+		    "$(sum postern rate "$c" 8)" "$(sum opensmtpd rate "$c" 8)" \
+		    "$(sum postfix rate "$c" 8)"
+	done
+	for c in $BENCH_CONC; do
 		row "accepted, c $c, OpenSMTPD backlog 5" msg/s \
 		    "$(sum postern rate "$c" 4)" "$(sum opensmtpd5 rate "$c" 4)" -
 		row "delivered, c $c, OpenSMTPD backlog 5" msg/s \
@@ -838,11 +860,12 @@ smtp_rows() {
 	    "$(awk '$1 == "postern" && $2 == "idle" { print $4 }' "$B/smtp.sum")" \
 	    "$(awk '$1 == "opensmtpd" && $2 == "idle" { print $4 }' "$B/smtp.sum")" \
 	    "$(awk '$1 == "postfix" && $2 == "idle" { print $4 }' "$B/smtp.sum")"
-	while read -r name kind a _ _ d e; do
+	while read -r name kind a b _ d e _; do
 		case $kind in
 		rate) [ "$e" = 0 ] ||
 			note "smtp: $name, concurrency $a: $e of $d rounds did not deliver all messages within $BENCH_SMTP_TIMEOUT s, or stalled for 30 s (see $B/smtp.$name.out)" ;;
 		backlog) note "smtp: $name listened with a backlog of $a" ;;
+		loadavg) note "smtp: $name: 1-minute load average before its runs: $a to $b" ;;
 		idle) [ "$a" = "$BENCH_IDLE" ] ||
 			note "smtp: $name: only $a of $BENCH_IDLE idle sessions got their EHLO answered" ;;
 		esac
@@ -850,6 +873,7 @@ smtp_rows() {
 	note "smtp: smtp-source (Postfix $v_x) -s C -m $BENCH_MSGS -l $BENCH_SIZE (OpenSMTPD backlog 5: -m $BENCH_MSGS5), one connection per message, MAIL FROM sender@localhost, RCPT TO $BENCH_USER@localhost; median of $BENCH_ROUNDS round(s); accepted = messages / smtp-source wall time, delivered = messages / time until all are in the Maildir (from the start of smtp-source); for msg/s the ratio above 1.00 means Postern is faster"
 	note "smtp: Postern and Postfix fsync each message before its 250 (Postern: group commit); OpenSMTPD 6.8 does not fsync its queue at all"
 	note "smtp: OpenSMTPD runs with resolv.conf 'lookup file bind' and 127.0.0.1 named in /etc/hosts (it resolves the client before the greeting); its column is with listen(2) backlog raised to SOMAXCONN by LD_PRELOAD (listen_backlog.c); the 'backlog 5' rows are OpenSMTPD as shipped"
+	note "smtp: server CPU per message = CPU time (user + system) of the daemon's processes, with the children they reaped (delivery helpers, Postfix's exited smtpd), from the start of smtp-source until all messages were delivered, divided by the messages; the machine's other load does not change it much, unlike msg/s"
 	note "smtp: memory per idle session = (PSS of the daemon's processes with $BENCH_IDLE connections that said EHLO - PSS before) / $BENCH_IDLE; Postfix runs one smtpd process per session"
 }
 
