@@ -52,7 +52,7 @@ static void	mda_dispatch_control(struct ipc_msg *);
 static void	mda_dispatch_lka(struct ipc_msg *);
 static void	mda_dispatch_queue(struct ipc_msg *);
 static void	mda_dispatch_scheduler(struct ipc_msg *);
-static void	mda_pause(struct ipc_msg *, int);
+static void	mda_pause(struct ipc_msg *);
 static void	mda_deliver(struct ipc_msg *);
 static void	mda_forked(struct ipc_msg *);
 static void	mda_exited(struct ipc_msg *);
@@ -169,10 +169,7 @@ mda_dispatch_parent(struct ipc_msg *msg)
 {
 	switch (msg->hdr.type) {
 	case IMSG_CTL_PAUSE:
-		mda_pause(msg, 1);
-		return;
-	case IMSG_CTL_RESUME:
-		mda_pause(msg, 0);
+		mda_pause(msg);
 		return;
 	case IMSG_PARENT_FORK:
 		mda_forked(msg);
@@ -214,18 +211,17 @@ mda_dispatch_scheduler(struct ipc_msg *msg)
 }
 
 /*
- * IMSG_CTL_PAUSE (-P at start-up) and IMSG_CTL_RESUME, both from the
- * parent with a PROC_PAUSE_* mask: paused, deliveries wait.
+ * IMSG_CTL_PAUSE from the parent (-P at start-up): deliveries wait.
+ * Nothing resumes them yet (smtpctl resume is not wired to mda).
  */
 static void
-mda_pause(struct ipc_msg *msg, int pause)
+mda_pause(struct ipc_msg *msg)
 {
 	if (msg->fd != -1)
 		proc_bad_msg(PROC_PARENT, msg, "unexpected descriptor");
-	if ((proc_msg_u32(PROC_PARENT, msg) & PROC_PAUSE_MDA) == 0)
-		return;
-	mda_paused = pause;
-	log_info("mda_pause: mda is %s", pause ? "paused" : "resumed");
+	mda_paused = (proc_msg_u32(PROC_PARENT, msg) & PROC_PAUSE_MDA) != 0;
+	if (mda_paused)
+		log_info("mda_pause: mda is paused");
 	mda_pump();
 }
 
