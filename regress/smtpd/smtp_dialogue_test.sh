@@ -2,18 +2,20 @@
 # SMTP dialogue tests of the smtp process: a real daemon (the ASan build)
 # on loopback, and one scenario file per test case under
 # regress/smtpd/dialogue/<name>.dlg, played by smtpdialog.py (see its
-# header for the format).  A scenario's "#conf LINE" lines are added to
-# the test configuration, "#listen OPTIONS" are added to its listen line;
-# "#host ::1" runs it over IPv6; "#user" makes a
-# local user whose name the scenario gets as ${USER}; "#delivered N"
-# checks that N messages reach that user's Maildir.  After each
-# scenario the daemon must still be whole: every child alive, nothing in
-# its log from the sanitizers, no fatal error, no system call refused.
+# header for the format).  Header lines of a scenario:
+#	#conf LINE	added to the test configuration
+#	#listen OPTS	added to its listen line
+#	#host ::1	the scenario runs over IPv6
+#	#user		a local user is made; the scenario knows it as ${USER}
+#	#delivered N	exactly N messages must reach that user's Maildir
+# After each scenario the daemon must still be whole: every child alive,
+# nothing in its log from the sanitizers, no fatal error, no system call
+# refused.
 #
-# Besides the scenarios: real clients (Python smtplib, swaks), the
-# listening sockets across reloads, a port already taken at start-up,
-# sessions under the system call filter of the plain build, and the
-# memory an idle session costs.
+# Besides the scenarios: real clients (Python smtplib, swaks), our
+# Received header, the listening sockets across reloads, a port already
+# taken at start-up, a full spool file system, sessions under the system
+# call filter of the plain build, and the memory an idle session costs.
 
 subr()
 {
