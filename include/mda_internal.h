@@ -80,7 +80,8 @@ void		mda_result_text(char *out, size_t outlen, const char *text,
  * newest bytes. */
 void		mda_status_append(char *buf, size_t *len, const char *data,
 		    size_t n);
-/* "1d2h3m4s" style delay, as OpenSMTPD logs it. */
+/* "1d2h3m4s" style delay (days at most, zero units left out), as
+ * OpenSMTPD logs it. */
 void		mda_duration(char *buf, size_t len, time_t t);
 
 #endif

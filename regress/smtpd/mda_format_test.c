@@ -273,6 +273,8 @@ ATF_TC_BODY(duration, tc)
 	ATF_CHECK_STREQ(buf, "1d1h1m1s");
 	mda_duration(buf, sizeof(buf), 3600);
 	ATF_CHECK_STREQ(buf, "1h");
+	mda_duration(buf, sizeof(buf), 8 * 86400 + 5);
+	ATF_CHECK_STREQ(buf, "8d5s");
 }
 
 ATF_TP_ADD_TCS(tp)

@@ -158,8 +158,7 @@ mda_duration(char *buf, size_t len, time_t t)
 		time_t	 secs;
 		char	 unit;
 	} units[] = {
-		{ 7 * 24 * 3600, 'w' }, { 24 * 3600, 'd' }, { 3600, 'h' },
-		{ 60, 'm' }, { 1, 's' },
+		{ 24 * 3600, 'd' }, { 3600, 'h' }, { 60, 'm' }, { 1, 's' },
 	};
 	size_t	i, o = 0;
 	int	n;
