@@ -39,9 +39,11 @@ EOF
 		users="$users${users:+,}$u@localhost"
 		dirs="$dirs $(postern_maildir "$u")"
 	done
+	# 200 sessions, each with a socket and a message file open at
+	# times: room for the daemon (which inherits this) and the client.
+	ulimit -n 4096 2>/dev/null
 	postern_start
 
-	ulimit -n 4096 2>/dev/null
 	postern_mailtool load --port "$POSTERN_PORT" --clients 200 --msgs 10 \
 	    --to "$users" --out "$POSTERN_DIR/acked" ||
 	    { grep '^fail' "$POSTERN_DIR/acked" | head -20;
