@@ -341,6 +341,53 @@ delay_report_cleanup()
 	cleanup_all
 }
 
+atf_test_case relay cleanup
+relay_head()
+{
+	atf_set descr "a relayed envelope is kept and retried (outbound \
+delivery is not there yet), then returned after queue ttl"
+	atf_set timeout 120
+}
+relay_body()
+{
+	subr
+	postern_setup
+	A=qa$$
+	postern_conf <<'EOF'
+queue path "@SPOOL@"
+queue ttl 3s
+queue retry-delay 1s
+control socket "@SOCK@"
+pidfile "@PIDFILE@"
+listen on 127.0.0.1 port @PORT@
+action "local" maildir
+action "out" relay
+match from local for local action "local"
+match from local for any action "out"
+EOF
+	postern_useradd "$A"
+	postern_start
+	send "$A@localhost" "someone@example.com"
+	re='mta delivery evpid=[0-9a-f]{16} from=<[^>]*> '
+	re="${re}to=<someone@example.com> .*result=\"TempFail\""
+	postern_wait_log "$re" || postern_fail "no attempt"
+	[ "$(postern_spool_envelopes mta | wc -l)" -eq 1 ] ||
+	    postern_fail "the relayed envelope is not kept"
+	f=$(bounce_in "$A")
+	grep -q '^Final-Recipient: rfc822; someone@example.com' "$f" ||
+	    postern_fail "Final-Recipient"
+	grep -q 'outbound delivery is not available' "$f" ||
+	    postern_fail "the last error is not in the report"
+	wait_spool_empty
+	postern_healthy
+	postern_stop
+}
+relay_cleanup()
+{
+	subr
+	cleanup_all
+}
+
 atf_test_case permfail cleanup
 permfail_head()
 {
@@ -388,5 +435,6 @@ atf_init_test_cases()
 	atf_add_test_case expire
 	atf_add_test_case notify_never
 	atf_add_test_case delay_report
+	atf_add_test_case relay
 	atf_add_test_case permfail
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -97,6 +98,8 @@ mta_deliver(struct ipc_msg *msg)
 	struct msg_in	 in;
 	struct msg_out	 out;
 	struct envelope	 evp;
+	char		 from[2 * SMTP_LOCALPART_MAX + SMTP_DOMAIN_MAX + 8];
+	char		 to[2 * SMTP_LOCALPART_MAX + SMTP_DOMAIN_MAX + 8];
 	const char	*text, *errstr;
 
 	if (msg->fd == -1)
@@ -112,9 +115,16 @@ mta_deliver(struct ipc_msg *msg)
 	}
 	if (evp.evp_id == 0 || evp.evp_type != EVP_MTA)
 		proc_bad_msg(PROC_QUEUE, msg, "not a relay envelope");
-	log_info("%016llx mta delivery evpid=%016llx result=\"TempFail\" "
+	if (mailaddr_format(&evp.evp_sender, from, sizeof(from)) == -1)
+		strlcpy(from, "?", sizeof(from));
+	if (mailaddr_format(&evp.evp_dest, to, sizeof(to)) == -1)
+		strlcpy(to, "?", sizeof(to));
+	log_info("%016llx mta delivery evpid=%016llx from=<%s> to=<%s> "
+	    "rcpt=- source=\"-\" relay=\"-\" delay=%llds "
+	    "result=\"TempFail\" "
 	    "stat=\"outbound delivery is not available in this version\"",
-	    (unsigned long long)evp.evp_id, (unsigned long long)evp.evp_id);
+	    (unsigned long long)evp.evp_id, (unsigned long long)evp.evp_id,
+	    from, to, (long long)(time(NULL) - evp.evp_creation));
 	m_init(&out);
 	m_add_u64(&out, evp.evp_id);
 	m_add_string(&out, "4.3.0 outbound delivery is not available in "

@@ -590,6 +590,7 @@ static int
 queue_lka_write(struct qlka *ql, struct qmsg *qm, struct envelope *evp)
 {
 	const struct smtpd_config *conf = proc_config();
+	const struct action *act;
 	struct sched_info si;
 	char		 text[ENVELOPE_TEXT_MAX + 1];
 	uint64_t	*p;
@@ -601,6 +602,12 @@ queue_lka_write(struct qlka *ql, struct qmsg *qm, struct envelope *evp)
 	} while (queue_msg_has_evp(qm, evp->evp_id));
 	ttl = conf != NULL && conf->sc_queue_ttl > 0 ? conf->sc_queue_ttl :
 	    QUEUE_DEFAULT_TTL;
+	/* An action's own ttl, when this process is given the actions
+	 * (config_ipc_send.c decides; today the queue gets none). */
+	if (conf != NULL && evp->evp_dispatcher[0] != '\0' &&
+	    (act = config_action_find(conf, evp->evp_dispatcher)) != NULL &&
+	    act->a_ttl > 0)
+		ttl = act->a_ttl;
 	evp->evp_creation = time(NULL);
 	evp->evp_expire = evp->evp_creation + ttl;
 	evp->evp_lasttry = 0;
