@@ -112,14 +112,18 @@ mda_result(int wstatus, const char *status, size_t len, char *errline,
 {
 	enum mda_result	 r;
 	char		 text[DELIVER_MAX_STATUS + 1], why[64];
+	const char	*p;
+	size_t		 i;
 	int		 code;
 
+	if (len > DELIVER_MAX_STATUS)
+		len = DELIVER_MAX_STATUS;
 	memcpy(text, status, len);
 	text[len] = '\0';
 	/* A NUL inside would hide what follows; make it visible. */
-	for (code = 0; (size_t)code < len; code++)
-		if (text[code] == '\0')
-			text[code] = '?';
+	for (i = 0; i < len; i++)
+		if (text[i] == '\0')
+			text[i] = '?';
 	if (WIFEXITED(wstatus)) {
 		code = WEXITSTATUS(wstatus);
 		if (code == 0)
@@ -141,13 +145,9 @@ mda_result(int wstatus, const char *status, size_t len, char *errline,
 		return r;
 	}
 	/* Nothing said: the status is the reason. */
-	{
-		const char	*p = text;
-
-		while (*p != '\0' && isspace((unsigned char)*p))
-			p++;
-		mda_result_text(errline, errlen, *p == '\0' ? why : text, r);
-	}
+	for (p = text; *p != '\0' && isspace((unsigned char)*p); p++)
+		;
+	mda_result_text(errline, errlen, *p == '\0' ? why : text, r);
 	return r;
 }
 
