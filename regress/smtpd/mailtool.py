@@ -12,10 +12,11 @@
 #   gen KIND FILE [--id ID]       write a test message (KIND: 7bit 8bit
 #                                 utf8 empty dots longline big)
 #   send --port P --from A --to B [--to C] --file F [--bdat N]
-#        [--params "P1 P2"] [--expect CODE]
+#        [--params "P1 P2"] [--expect CODE] [--stage STAGE]
 #                                 one transaction; prints each reply;
 #                                 exit 0 when the last reply has CODE
-#                                 (default 250)
+#                                 (default 250), given at STAGE (mail,
+#                                 rcpt, data, end, bdat, bdat-last)
 #   check --maildir D --file F --from A --to B [--owner U] [--timeout S]
 #                                 wait until the message of F (by its
 #                                 Message-ID) is in D/new, check and
@@ -37,7 +38,7 @@
 #                                 then RCPT TO:<B>; with --data, a
 #                                 message follows when a RCPT got 250
 #                                 ("DATA CODE text")
-#   hostile NAME --port P [--to B] [--stall S] [--rcpts N]
+#   hostile NAME --port P [--to B] [--stall S] [--rcpts N] [--maxrcpt M]
 #                                 longline badbytes flood stall
 #                                 disconnect manyrcpt samercpt: prints what
 #                                 happened, exit 1 when the server's
