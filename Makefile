@@ -79,6 +79,7 @@ SMTPD_SRCS = \
 	src/smtpd/queue_fs.c \
 	src/smtpd/queue_bounce.c \
 	src/smtpd/queue_deliver.c \
+	src/smtpd/queue_load.c \
 	src/smtpd/scheduler.c \
 	src/smtpd/scheduler_backend.c \
 	src/smtpd/smtp.c \

@@ -74,6 +74,11 @@ void		 queue_permfail_done(uint64_t evpid);
  * temporary failure so that it comes back later. */
 void		 queue_permfail_retry(uint64_t evpid, const char *errorline);
 
+/* queue_load.c: clear incoming/, then load the queue (in the loop). */
+void		 queue_load_start(void);
+/* A message committed now: the load must not schedule it again. */
+void		 queue_load_fresh(uint32_t msgid);
+
 /* queue_deliver.c: the scheduler's orders, mda's and mta's results. */
 void		 queue_sched_deliver(struct ipc_msg *);
 void		 queue_sched_expire(struct ipc_msg *);

@@ -7,8 +7,9 @@
  * (message descriptors out, results in).  Parses no network input: the
  * envelopes it gets are re-validated (envelope_load) and a malformed
  * message from a peer is fatal; a bad spool file never is (it goes to
- * corrupt/).  Storage is the backend of queue_fs.c; deliveries are in
- * queue_deliver.c, bounces in queue_bounce.c.
+ * corrupt/).  Storage is the backend of queue_fs.c; the start-up load is
+ * in queue_load.c, deliveries in queue_deliver.c, bounces in
+ * queue_bounce.c.
  *
  * Group commit: a commit request joins a list and a zero-delay event is
  * made active, so every commit already read from the channels in this
@@ -51,7 +52,6 @@ static void	queue_dispatch_lka(struct ipc_msg *);
 static void	queue_dispatch_scheduler(struct ipc_msg *);
 static void	queue_init(void);
 static void	queue_commit_run(int, short, void *);
-static void	queue_load_run(int, short, void *);
 
 static const struct proc_peer queue_peers[] = {
 	{ PROC_PARENT,	queue_dispatch_parent },
@@ -83,15 +83,8 @@ struct qlka {
 	size_t			 ql_sz;
 };
 
-/* msgid of a message committed while the start-up load still runs. */
-struct qfresh {
-	RB_ENTRY(qfresh)	 qf_entry;
-	uint32_t		 qf_msgid;
-};
-
 RB_HEAD(qmsg_tree, qmsg);
 RB_HEAD(qlka_tree, qlka);
-RB_HEAD(qfresh_tree, qfresh);
 TAILQ_HEAD(qmsg_list, qmsg);
 
 static int
@@ -106,52 +99,25 @@ qlka_cmp(const struct qlka *a, const struct qlka *b)
 	return a->ql_reqid < b->ql_reqid ? -1 : a->ql_reqid > b->ql_reqid;
 }
 
-static int
-qfresh_cmp(const struct qfresh *a, const struct qfresh *b)
-{
-	return a->qf_msgid < b->qf_msgid ? -1 : a->qf_msgid > b->qf_msgid;
-}
-
 #ifndef __unused
 #define __unused	__attribute__((__unused__))	/* used by sys/tree.h */
 #endif
 RB_GENERATE_STATIC(qmsg_tree, qmsg, qm_entry, qmsg_cmp);
 RB_GENERATE_STATIC(qlka_tree, qlka, ql_entry, qlka_cmp);
-RB_GENERATE_STATIC(qfresh_tree, qfresh, qf_entry, qfresh_cmp);
 
 const struct queue_backend	*queue_be;
 
 static struct qmsg_tree		 queue_msgs = RB_INITIALIZER(&queue_msgs);
 static struct qlka_tree		 queue_lkas = RB_INITIALIZER(&queue_lkas);
-static struct qfresh_tree	 queue_fresh = RB_INITIALIZER(&queue_fresh);
 static struct qmsg_list		 queue_commits =
 				    TAILQ_HEAD_INITIALIZER(queue_commits);
 static size_t			 queue_ncommits;
 static TAILQ_HEAD(, qupdate)	 queue_updates =
 				    TAILQ_HEAD_INITIALIZER(queue_updates);
 static struct event		*queue_commit_ev;
-static struct event		*queue_load_ev;
-static unsigned int		 queue_load_bucket;	/* next to load */
-static int			 queue_loading;
 static size_t			 queue_nincoming;
-static size_t			 queue_load_count;
-static size_t			 queue_load_notes;
 
 #define QUEUE_MSGID_TRIES	100
-
-/* ------------------------------------------------------------------ */
-/* start-up */
-
-static void
-queue_note(void *arg, int corrupt, const char *what)
-{
-	if (corrupt) {
-		queue_load_notes++;
-		stat_increment("queue.corrupt", 1);
-		log_warnx("queue: %s", what);
-	} else
-		log_info("queue: %s", what);
-}
 
 /*
  * The parent created the spool tree before starting us; check that this
@@ -176,79 +142,11 @@ queue_init(void)
 	/* The process layer made the spool root our working directory. */
 	if (queue_be->qb_init(AT_FDCWD) == -1)
 		fatal("queue_init: backend %s", queue_be->qb_name);
-	if (queue_be->qb_clear_incoming(queue_note, NULL) == -1)
-		log_warn("queue_init: cannot clear incoming/ completely");
-
 	queue_commit_ev = event_new(proc_event_base(), -1, 0,
 	    queue_commit_run, NULL);
-	queue_load_ev = event_new(proc_event_base(), -1, 0, queue_load_run,
-	    NULL);
-	if (queue_commit_ev == NULL || queue_load_ev == NULL)
+	if (queue_commit_ev == NULL)
 		fatalx("queue_init: event_new");
-	queue_loading = 1;
-	event_active(queue_load_ev, EV_TIMEOUT, 1);
-}
-
-static int
-queue_load_envelope(void *arg, uint64_t evpid, const char *text, size_t len)
-{
-	struct envelope		 evp;
-	struct sched_info	 si;
-	struct msg_out		 out;
-	struct qfresh		 needle;
-	const char		*errstr;
-
-	/* Committed by this process since start: the scheduler has it. */
-	needle.qf_msgid = evpid_to_msgid(evpid);
-	if (RB_FIND(qfresh_tree, &queue_fresh, &needle) != NULL)
-		return 0;
-	if (envelope_load(&evp, text, len, &errstr) == -1) {
-		log_warnx("queue_load: envelope %016llx: %s",
-		    (unsigned long long)evpid, errstr);
-		return -1;
-	}
-	if (evp.evp_id != evpid) {
-		log_warnx("queue_load: envelope %016llx: holds id %016llx",
-		    (unsigned long long)evpid,
-		    (unsigned long long)evp.evp_id);
-		return -1;
-	}
-	si.si_evpid = evpid;
-	si.si_type = (uint8_t)evp.evp_type;
-	si.si_creation = evp.evp_creation;
-	si.si_expire = evp.evp_expire;
-	si.si_retry = evp.evp_retry;
-	si.si_lasttry = evp.evp_lasttry;
-	if (si.si_retry > 0 && si.si_lasttry <= 0)
-		si.si_retry = 0;
-	m_init(&out);
-	sched_info_add(&out, &si);
-	proc_send(PROC_SCHEDULER, IMSG_QUEUE_ENVELOPE_SCHEDULE, 0, -1, &out);
-	queue_load_count++;
-	return 0;
-}
-
-/* One bucket per loop iteration, so the channels drain in between. */
-static void
-queue_load_run(int fd, short ev, void *arg)
-{
-	struct qfresh	*qf, *next;
-
-	if (queue_load_bucket < queue_be->qb_nbuckets) {
-		if (queue_be->qb_load_bucket(queue_load_bucket,
-		    queue_load_envelope, queue_note, NULL) == -1)
-			log_warn("queue_load: bucket %u", queue_load_bucket);
-		queue_load_bucket++;
-		event_active(queue_load_ev, EV_TIMEOUT, 1);
-		return;
-	}
-	queue_loading = 0;
-	RB_FOREACH_SAFE(qf, qfresh_tree, &queue_fresh, next) {
-		RB_REMOVE(qfresh_tree, &queue_fresh, qf);
-		free(qf);
-	}
-	log_info("queue: loaded %zu envelopes, %zu moved to corrupt/",
-	    queue_load_count, queue_load_notes);
+	queue_load_start();
 }
 
 /* ------------------------------------------------------------------ */
@@ -372,7 +270,6 @@ static void
 queue_msg_committed(struct qmsg *qm)
 {
 	struct msg_out	 out;
-	struct qfresh	*qf;
 	size_t		 i;
 
 	for (i = 0; i < qm->qm_nevp; i++) {
@@ -381,13 +278,7 @@ queue_msg_committed(struct qmsg *qm)
 		proc_send(PROC_SCHEDULER, IMSG_QUEUE_ENVELOPE_SCHEDULE, 0, -1,
 		    &out);
 	}
-	if (queue_loading) {
-		if ((qf = calloc(1, sizeof(*qf))) == NULL)
-			fatal("queue_msg_committed: calloc");
-		qf->qf_msgid = qm->qm_msgid;
-		if (RB_INSERT(qfresh_tree, &queue_fresh, qf) != NULL)
-			free(qf);
-	}
+	queue_load_fresh(qm->qm_msgid);
 	stat_increment("queue.committed", 1);
 	log_debug("queue: message %08x committed, %zu envelopes",
 	    qm->qm_msgid, qm->qm_nevp);
