@@ -384,6 +384,36 @@ ATF_TC_BODY(load_walk, tc)
 	ATF_CHECK(exists("queue/01/00000101/envelopes/0000010100000003"));
 }
 
+/* Without corrupt/, a bad file stays where it is, unread, and the note
+ * says so; the walk goes on. */
+static char	 last_note[512];
+
+static void
+keep_note(void *arg, int corrupt, const char *what)
+{
+	ATF_CHECK_EQ(corrupt, 1);
+	snprintf(last_note, sizeof(last_note), "%s", what);
+}
+
+ATF_TC_WITHOUT_HEAD(corrupt_unmovable);
+ATF_TC_BODY(corrupt_unmovable, tc)
+{
+	struct walk	 w;
+
+	setup();
+	make_msg(0x00000105, "m\n", 2);
+	commit_one(0x00000105);
+	plant("queue/05/00000105/envelopes/0000010500000001", "bad");
+	ATF_REQUIRE(rmdir("corrupt") == 0);
+	memset(&w, 0, sizeof(w));
+	ATF_REQUIRE_EQ(be->qb_load_bucket(5, walk_cb, keep_note, &w), 0);
+	ATF_CHECK_EQ(w.ncb, 2);
+	ATF_CHECK(strstr(last_note, "envelope 0000010500000001: refused, "
+	    "left in place") != NULL);
+	ATF_CHECK(exists("queue/05/00000105/envelopes/0000010500000001"));
+	ATF_CHECK(exists("queue/05/00000105/envelopes/0000010500000002"));
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, create_commit_read);
@@ -393,5 +423,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, corrupt_moves);
 	ATF_TP_ADD_TC(tp, clear_incoming);
 	ATF_TP_ADD_TC(tp, load_walk);
+	ATF_TP_ADD_TC(tp, corrupt_unmovable);
 	return atf_no_error();
 }

@@ -246,6 +246,25 @@ fs_move_corrupt(int at, const char *path, const char *name)
 }
 
 /*
+ * Move at/name aside to corrupt/ and tell note why (what), saying
+ * whether the move worked: a file that cannot be moved stays where it
+ * is, unread, and is reported again at the next start.
+ */
+static void
+fs_aside(int at, const char *name, const char *what, queue_note_cb note,
+    void *arg)
+{
+	char	 line[FS_NOTE_MAX];
+
+	if (fs_move_corrupt(at, name, name) == 0)
+		snprintf(line, sizeof(line), "%s, moved to corrupt/", what);
+	else
+		snprintf(line, sizeof(line), "%s, left in place (cannot move "
+		    "it to corrupt/: %s)", what, strerror(errno));
+	note(arg, 1, line);
+}
+
+/*
  * rootfd is a directory descriptor or AT_FDCWD (the queue runs with its
  * chroot, the spool root, as working directory, and so holds no
  * descriptor between messages).  The spool root itself is root's (mode
@@ -601,19 +620,16 @@ fs_load_envelopes(int msgfd, uint32_t msgid, queue_load_cb cb,
 		if (fs_hexname(de->d_name, 16, &evpid) == -1 ||
 		    evpid >> 32 != msgid || (uint32_t)evpid == 0) {
 			snprintf(what, sizeof(what), "message %08x: stray "
-			    "file envelopes/%s moved to corrupt/", msgid,
-			    de->d_name);
-			fs_move_corrupt(dirfd(dir), de->d_name, de->d_name);
-			note(arg, 1, what);
+			    "file envelopes/%s", msgid, de->d_name);
+			fs_aside(dirfd(dir), de->d_name, what, note, arg);
 			continue;
 		}
 		len = fs_read_file(dirfd(dir), de->d_name, text, sizeof(text));
 		if (len == -1 || cb(arg, evpid, text, (size_t)len) == -1) {
-			snprintf(what, sizeof(what), "envelope %016llx: %s, "
-			    "moved to corrupt/", (unsigned long long)evpid,
+			snprintf(what, sizeof(what), "envelope %016llx: %s",
+			    (unsigned long long)evpid,
 			    len == -1 ? strerror(errno) : "refused");
-			fs_move_corrupt(dirfd(dir), de->d_name, de->d_name);
-			note(arg, 1, what);
+			fs_aside(dirfd(dir), de->d_name, what, note, arg);
 			continue;
 		}
 		kept++;
@@ -650,10 +666,9 @@ fs_load_bucket(unsigned int bucket, queue_load_cb cb, queue_note_cb note,
 			continue;
 		if (fs_hexname(de->d_name, 8, &v) == -1 || v == 0 ||
 		    (v & 0xff) != bucket) {
-			snprintf(what, sizeof(what), "stray queue/%02x/%s "
-			    "moved to corrupt/", bucket, de->d_name);
-			fs_move_corrupt(dirfd(dir), de->d_name, de->d_name);
-			note(arg, 1, what);
+			snprintf(what, sizeof(what), "stray queue/%02x/%s",
+			    bucket, de->d_name);
+			fs_aside(dirfd(dir), de->d_name, what, note, arg);
 			continue;
 		}
 		msgid = (uint32_t)v;
@@ -664,18 +679,16 @@ fs_load_bucket(unsigned int bucket, queue_load_cb cb, queue_note_cb note,
 			if (msgfd != -1)
 				close(msgfd);
 			snprintf(what, sizeof(what), "message %08x: no message "
-			    "file, moved to corrupt/", msgid);
-			fs_move_corrupt(dirfd(dir), de->d_name, de->d_name);
-			note(arg, 1, what);
+			    "file", msgid);
+			fs_aside(dirfd(dir), de->d_name, what, note, arg);
 			continue;
 		}
 		kept = fs_load_envelopes(msgfd, msgid, cb, note, arg);
 		close(msgfd);
 		if (kept == -1) {
 			snprintf(what, sizeof(what), "message %08x: no "
-			    "envelopes directory, moved to corrupt/", msgid);
-			fs_move_corrupt(dirfd(dir), de->d_name, de->d_name);
-			note(arg, 1, what);
+			    "envelopes directory", msgid);
+			fs_aside(dirfd(dir), de->d_name, what, note, arg);
 		} else if (kept == 0) {
 			fs_rmtree(dirfd(dir), de->d_name, 2);
 			snprintf(what, sizeof(what), "message %08x: no "
