@@ -81,7 +81,7 @@ struct smtp_session {
 	time_t			 s_timeout;	/* current idle timeout */
 	uint64_t		 s_chunk_left;	/* BDAT bytes still to read */
 	int			 s_chunk_last;	/* that chunk is the LAST */
-	enum smtp_state		 s_chunk_ret;	/* state after a refused chunk */
+	enum smtp_state		 s_chunk_ret;	/* state after a refused one */
 	uint64_t		 s_chunk_size;	/* for its reply */
 	char			*s_helo;	/* NULL before HELO/EHLO */
 	struct smtp_tx		*s_tx;

@@ -28,7 +28,7 @@ RB_HEAD(smtp_rcpts, smtp_rcpt);
 
 struct smtp_tx {
 	uint32_t		 tx_msgid;
-	int			 tx_fd;		/* message file, -1 once closed */
+	int			 tx_fd;		/* message file or -1 */
 	struct smtp_mail_args	 tx_mail;
 	struct smtp_rcpts	 tx_rcpts;	/* accepted, for duplicates */
 	size_t			 tx_nrcpt;
@@ -37,7 +37,7 @@ struct smtp_tx {
 	int			 tx_data_on;	/* DATA or BDAT started */
 	int			 tx_bdat;	/* ... with BDAT */
 	struct smtp_data	 tx_data;
-	char			*tx_buf;	/* SMTP_TX_BUFFER while in data */
+	char			*tx_buf;	/* SMTP_TX_BUFFER, in data */
 	size_t			 tx_buflen;
 	int			 tx_werrno;	/* a write to the file failed */
 	uint64_t		 tx_odata;	/* bytes written to the file */

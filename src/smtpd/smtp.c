@@ -94,7 +94,8 @@ static uint32_t			smtp_next_reqid;
 static int			smtp_crowded;	/* last smtp_pressure() */
 
 /* Not static: libbsd cannot mark the unused generated functions. */
-int	smtp_reqid_cmp(const struct smtp_session *, const struct smtp_session *);
+int	smtp_reqid_cmp(const struct smtp_session *,
+	    const struct smtp_session *);
 int	smtp_ipcount_cmp(const struct smtp_ipcount *,
 	    const struct smtp_ipcount *);
 RB_PROTOTYPE(smtp_reqids, smtp_session, s_node, smtp_reqid_cmp);
@@ -182,7 +183,7 @@ smtp_pressure_check(void)
 	if (crowded == smtp_crowded)
 		return;
 	smtp_crowded = crowded;
-	log_info("smtp: %zu sessions of %zu: idle timeouts %s",
+	log_info("smtp_pressure_check: %zu sessions of %zu: idle timeouts %s",
 	    smtp_nsessions, smtp_max_sessions(),
 	    crowded ? "shortened" : "back to normal");
 	TAILQ_FOREACH(s, &smtp_sessions, s_entry)
@@ -336,7 +337,8 @@ smtp_refuse(int fd, const char *addr, const char *reply, const char *why)
 	n = send(fd, reply, strlen(reply), MSG_DONTWAIT | MSG_NOSIGNAL);
 	(void)n;
 	(void)close(fd);
-	log_info("smtp: refused a connection from %s: %s", addr, why);
+	log_info("smtp_refuse: refused a connection from %s: %s", addr,
+	    why);
 	stat_increment("smtp.session.refused", 1);
 }
 
