@@ -125,6 +125,9 @@
 #define DELIVER_LMTP_TIMEOUT	300		/* seconds per LMTP step */
 #define DELIVER_COMMAND_TIMEOUT	1000		/* seconds an mda command may
 						 * run (Postfix's default) */
+#define DELIVER_MAX_MESSAGE	(2LL * 1024 * 1024 * 1024 - 1) /* bytes a
+						 * delivery child reads into
+						 * memory */
 
 /* Queue defaults. */
 #define QUEUE_DEFAULT_TTL	(4 * 24 * 60 * 60)

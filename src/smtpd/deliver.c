@@ -27,10 +27,6 @@
 #include "envelope.h"
 #include "mailaddr.h"
 
-/* Larger than any message the smtp process accepts (CONF_MAX_SIZE is the
- * parser's bound; memory is the real one: the child reads it whole). */
-#define DELIVER_MAX_MESSAGE	((off_t)2 * 1024 * 1024 * 1024 - 1)
-
 void
 deliver_init(struct deliver *d, const struct envelope *evp,
     const char *hostname, char delim, int statusfd)
@@ -157,7 +153,7 @@ deliver_load(struct deliver *d, int fd)
 	if (fstat(fd, &st) == -1)
 		return deliver_fail(d, EX_TEMPFAIL, "4.3.0 cannot stat the "
 		    "message file: %s", strerror(errno));
-	if (!S_ISREG(st.st_mode) || st.st_size > DELIVER_MAX_MESSAGE)
+	if (!S_ISREG(st.st_mode) || st.st_size > (off_t)DELIVER_MAX_MESSAGE)
 		return deliver_fail(d, EX_TEMPFAIL, "4.3.0 message file is "
 		    "not a regular file of a sane size");
 	if ((d->d_msg = malloc((size_t)st.st_size + 1)) == NULL)
