@@ -922,7 +922,7 @@ done
 	echo "Postern benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo "host: $(nproc) CPUs, $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo), Linux $(uname -r)"
 	echo "versions: Postern $v_p, OpenSMTPD ${v_o:--}, Postfix ${v_x:--}"
-	echo "ratios are Postern / reference: below 1.00 means Postern uses less (time, memory, processes)"
+	echo "ratios are Postern / reference: below 1.00 means Postern uses less (time, memory, processes, CPU); for msg/s above 1.00 means Postern is faster"
 	echo
 	tool report "$RES"
 	for name in postern opensmtpd postfix; do
