@@ -332,8 +332,10 @@ def check_delivery(path, orig, mfrom, rcpt, owner=None):
                 errs.append("Delivered-To %r does not name %s" % (f, rcpt))
         elif low.startswith(b"received:"):
             flat = b" ".join(f.split())
-            for w in (rb"^Received: from \S+", rb" by \S+", rb" with E?SMTP",
-                      rb" id \S+", rb";.*\d\d:\d\d:\d\d [+-]\d{4}"):
+            # RFC 3848 and RFC 6531 protocol types.
+            for w in (rb"^Received: from \S+", rb" by \S+",
+                      rb" with (E?SMTP|UTF8SMTP)S?A? ", rb" id \S+",
+                      rb";.*\d\d:\d\d:\d\d [+-]\d{4}"):
                 if not re.search(w, flat):
                     errs.append("Received %r lacks %s" % (flat, w.decode()))
     if rest != orig:
