@@ -451,8 +451,71 @@ limits_cleanup()
 	cleanup_all
 }
 
+atf_test_case hostile_rcpt cleanup
+hostile_rcpt_head()
+{
+	atf_set descr "shell syntax in a recipient's sub-address reaches an \
+mda command as one literal argument (the CVE-2020-7247 class)"
+	atf_set timeout 120
+}
+hostile_rcpt_body()
+{
+	subr
+	U=ph$$
+	postern_setup
+	install -d -m 755 bin
+	cat >bin/args.sh <<'SCRIPT'
+#!/bin/sh
+cat >/dev/null
+printf '[%s]\n' "$@" >>"$HOME/args"
+SCRIPT
+	chmod 755 bin/args.sh
+	PWN=/tmp/pw$$
+	echo "$PWN" >.pwn
+	MDA="$(pwd -P)/bin/args.sh %{rcpt.user:raw} '%{rcpt.user:raw}'"
+	MDA="$MDA \\\"%{rcpt.user:raw}\\\" x%{rcpt:raw|lowercase}"
+	start_deliver "action \"deliver\" mda \"$MDA\""
+	postern_useradd "$U"
+	postern_start
+	# Each a valid quoted local part; the tag holds shell syntax.
+	n=0
+	for tag in "\$(touch $PWN)" "\`touch $PWN\`" "'; touch $PWN; '" \
+	    "\\\"; touch $PWN; \\\"" "a b;touch $PWN|x&"; do
+		n=$((n + 1))
+		postern_send s@example.org "\"$U+$tag\"@localhost" \
+		    >send.out 2>&1 ||
+		    postern_fail "send $n: $(tr '\n' ' ' <send.out)"
+	done
+	home=$POSTERN_DIR/home/$U
+	i=0
+	while [ "$(grep -c . "$home/args" 2>/dev/null)" -lt $((n * 4)) ]; do
+		i=$((i + 1))
+		[ $i -lt 60 ] ||
+		    postern_fail "not delivered: $(tr '\n' ' ' <"$home/args")"
+		sleep 1
+	done
+	[ ! -e "$PWN" ] || postern_fail "a recipient ran a command"
+	# Every argument is the raw local part, whatever quoting surrounds it.
+	for tag in "\$(touch $PWN)" "\`touch $PWN\`" "'; touch $PWN; '" \
+	    "\"; touch $PWN; \"" "a b;touch $PWN|x&"; do
+		want="[$U+$tag]"
+		[ "$(grep -cxF -- "$want" "$home/args")" = 3 ] ||
+		    postern_fail "argument $want not seen 3 times:" \
+		    "$(tr '\n' ' ' <"$home/args")"
+	done
+	postern_healthy
+	postern_stop
+}
+hostile_rcpt_cleanup()
+{
+	subr
+	[ -f .pwn ] && rm -f "$(cat .pwn)"
+	cleanup_all
+}
+
 atf_init_test_cases()
 {
+	atf_add_test_case hostile_rcpt
 	atf_add_test_case limits
 	atf_add_test_case paused
 	atf_add_test_case maildir
