@@ -55,8 +55,9 @@ void		 queue_msg_rollback(struct qmsg *);
 void		 queue_update_add(struct qupdate *);
 
 /* queue_deliver.c */
-/* Read and validate a committed envelope: 0, or -1 (and the envelope
- * was moved to corrupt/ and the scheduler told, unless it was gone). */
+/* Read and validate a committed envelope: 0, or -1 (the envelope was
+ * moved to corrupt/, or could not be read now and is retried later;
+ * the scheduler was told either way). */
 int		 queue_evp_read(uint64_t evpid, struct envelope *,
 		    char *text, size_t len);
 /* Give up an envelope the spool cannot serve: to corrupt/ (with its

@@ -121,6 +121,22 @@ queue_evp_drop(uint64_t evpid, int whole_message, const char *why)
 	queue_sched_evpid(IMSG_QUEUE_ENVELOPE_REMOVE, evpid);
 }
 
+/* The envelope cannot be read now: the scheduler retries it later
+ * (its retry count in the file is left as it is). */
+static void
+queue_evp_later(uint64_t evpid)
+{
+	struct msg_out	 out;
+
+	queue_evp_forget(evpid);
+	stat_increment("queue.tempfail", 1);
+	m_init(&out);
+	m_add_u64(&out, evpid);
+	m_add_u32(&out, 1);
+	m_add_i64(&out, time(NULL));
+	proc_send(PROC_SCHEDULER, IMSG_QUEUE_DELIVERY_TEMPFAIL, 0, -1, &out);
+}
+
 int
 queue_evp_read(uint64_t evpid, struct envelope *evp, char *text,
     size_t len)
@@ -129,8 +145,15 @@ queue_evp_read(uint64_t evpid, struct envelope *evp, char *text,
 	ssize_t		 n;
 
 	if ((n = queue_be->qb_envelope_read(evpid, text, len)) == -1) {
-		queue_evp_drop(evpid, 0, errno == ENOENT ?
-		    "envelope file missing" : strerror(errno));
+		if (errno == ENOENT || errno == EFBIG || errno == ELOOP) {
+			queue_evp_drop(evpid, 0, errno == ENOENT ?
+			    "envelope file missing" : strerror(errno));
+			return -1;
+		}
+		/* Out of descriptors, memory, an I/O error: try later. */
+		log_warn("queue: envelope %016llx: read",
+		    (unsigned long long)evpid);
+		queue_evp_later(evpid);
 		return -1;
 	}
 	if (envelope_load(evp, text, (size_t)n, &errstr) == -1) {
