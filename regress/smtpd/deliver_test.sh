@@ -513,8 +513,52 @@ hostile_rcpt_cleanup()
 	cleanup_all
 }
 
+atf_test_case lmtp_unix cleanup
+lmtp_unix_head()
+{
+	atf_set descr "lmtp to a UNIX socket with rcpt-to: the recipient \
+address is given to the server, the connection is the user's"
+	atf_set timeout 120
+}
+lmtp_unix_body()
+{
+	subr
+	U=px$$
+	postern_setup
+	mkdir -p lmtp.out
+	/usr/bin/python3 "$(atf_config_get top)/regress/smtpd/lmtpserver.py" \
+	    --unix "$POSTERN_DIR/lmtp.sock" --out lmtp.out >lmtp.log 2>&1 &
+	echo $! >lmtp.pid
+	n=0
+	while [ ! -f lmtp.out/ready ] && [ $n -lt 100 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	[ -f lmtp.out/ready ] || atf_fail "LMTP server did not start"
+	start_deliver "action \"deliver\" lmtp \"$POSTERN_DIR/lmtp.sock\" \
+rcpt-to"
+	postern_useradd "$U"
+	postern_start
+	printf 'Subject: unix\n\nbody\n' >m.eml
+	postern_send sender@example.org "$U+box@localhost" m.eml >/dev/null ||
+	    postern_fail "send"
+	postern_wait_log "user=$U delay=[0-9a-z]+ result=Ok stat=Delivered" 60
+	grep -q "^RCPT TO:<$U+box@localhost>\$" lmtp.out/commands.log ||
+	    postern_fail "RCPT TO: $(tr '\n' ' ' <lmtp.out/commands.log)"
+	[ "$(ls lmtp.out | grep -c "^[0-9]*\.$U+box@localhost\$")" = 1 ] ||
+	    postern_fail "not stored once: $(ls lmtp.out | tr '\n' ' ')"
+	postern_healthy
+	postern_stop
+}
+lmtp_unix_cleanup()
+{
+	subr
+	cleanup_all
+}
+
 atf_init_test_cases()
 {
+	atf_add_test_case lmtp_unix
 	atf_add_test_case hostile_rcpt
 	atf_add_test_case limits
 	atf_add_test_case paused
