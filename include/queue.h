@@ -1,14 +1,13 @@
 /*
- * The queue process (src/smtpd/queue.c, queue_bounce.c) and its storage
- * backend (src/smtpd/queue_fs.c), chosen by name with
- * queue_backend_lookup().
+ * The queue process (src/smtpd/queue*.c) and its storage backend
+ * (src/smtpd/queue_fs.c), chosen by name with queue_backend_lookup().
  *
- * A backend works relative to a directory descriptor standing for the
- * spool root (in the daemon: "/" of the queue's chroot; in tests: a
- * temporary directory), so the same code runs in both.  A message is
- * first "incoming" (being received or built), then "committed" (in the
- * queue, durable) by a group commit, and loses its envelopes one by one
- * until it is gone.  Functions return 0 (or a descriptor, or a length)
+ * A backend works relative to a directory standing for the spool root
+ * (in the daemon: the working directory, "/" of the queue's chroot; in
+ * tests: a temporary directory), so the same code runs in both.  A
+ * message is first "incoming" (being received or built), then
+ * "committed" (in the queue, durable) by a group commit, and loses its
+ * envelopes one by one until it is gone.  Functions return 0 (or a descriptor, or a length)
  * on success, -1 with errno on failure; they never log and never exit:
  * the queue decides.
  */
@@ -38,7 +37,8 @@ typedef void (*queue_note_cb)(void *arg, int corrupt, const char *what);
 
 struct queue_backend {
 	const char	*qb_name;
-	/* rootfd: the spool root, kept open by the caller. */
+	/* rootfd: the spool root (a directory descriptor the caller keeps
+	 * open, or AT_FDCWD when it is the working directory). */
 	int	(*qb_init)(int rootfd);
 	/* Remove every incoming message (half received at a crash). */
 	int	(*qb_clear_incoming)(queue_note_cb, void *);
