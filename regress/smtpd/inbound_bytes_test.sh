@@ -197,7 +197,8 @@ size_limit_body()
 	[ "$n" -eq 1 ] ||
 	    postern_fail "$n messages delivered, expected only the small one"
 	left=$(postern_incoming_files)
-	[ -z "$left" ] || postern_fail "refused messages left in incoming/: $left"
+	[ -z "$left" ] ||
+	    postern_fail "refused messages left in incoming/: $(echo $left)"
 	postern_healthy
 	postern_stop
 }

@@ -3,8 +3,9 @@
 # 8-bit bytes in commands, a flood of junk commands, a client that
 # stalls in the middle of DATA and one that disconnects there, and a
 # million pipelined RCPTs (distinct ones: at most max-rcpt accepted,
-# then 452; and one address repeated).  Meanwhile a second client sends a message
-# every 0.2 s and every one of them must be accepted and delivered.
+# then 452; and one address repeated).  Meanwhile a second client sends
+# a message every 0.2 s and every one of them must be accepted and
+# delivered.
 # At the end the daemon and all its processes are the ones that
 # started, the log shows no crash, nothing of the hostile sessions was
 # delivered and nothing is left in the spool's incoming/.

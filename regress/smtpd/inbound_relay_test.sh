@@ -64,7 +64,8 @@ no_relay_check()
 	[ "$n" -eq "$SENT" ] ||
 	    BAD="$BAD; $U has $n messages, $SENT were sent to it"
 	mta=$(postern_spool_envelopes mta)
-	[ -z "$mta" ] || BAD="$BAD; envelopes for relaying in the spool: $(echo $mta)"
+	[ -z "$mta" ] ||
+	    BAD="$BAD; envelopes for relaying in the spool: $(echo $mta)"
 	grep -E 'mta (delivery|connecting)' "$POSTERN_LOG" &&
 	    BAD="$BAD; the log shows outbound delivery"
 	# Nothing went to another local mailbox either: the only Maildir
@@ -160,7 +161,7 @@ sample_config_body()
 	{
 		printf 'queue path "@SPOOL@"\ncontrol socket "@SOCK@"\n'
 		printf 'pidfile "@PIDFILE@"\n'
-		sed 's/^listen on 127.0.0.1 port 2525$/listen on 127.0.0.1 port @PORT@/' \
+		sed 's/^\(listen on 127.0.0.1 port \)2525$/\1@PORT@/' \
 		    "$top/etc/smtpd.conf"
 	} | postern_conf
 	grep -q "port $POSTERN_PORT" "$POSTERN_CONF" ||
@@ -184,7 +185,8 @@ sample_config_body()
 
 	# Once root is aliased to a real user, as etc/aliases asks, the
 	# role addresses reach that user.
-	sed "s/^#root:.*/root: $U/" "$top/etc/aliases" >"$POSTERN_DIR/etc/aliases"
+	sed "s/^#root:.*/root: $U/" "$top/etc/aliases" \
+	    >"$POSTERN_DIR/etc/aliases"
 	grep -q "^root: $U\$" "$POSTERN_DIR/etc/aliases" ||
 	    atf_fail "etc/aliases has no '#root:' line to enable"
 	postern_start -D "aliases=file:$POSTERN_DIR/etc/aliases"

@@ -3,8 +3,8 @@
 # LF or bare CR variant of "end of data" (\n.\n, \r.\r, \n.\r\n,
 # \r\n.\n, \r.\n, \r\n.\r) followed by a second MAIL/RCPT/DATA
 # transaction to another user; and the same bytes in one BDAT chunk,
-# where the bare CR/LF policy must hold as well.  The only end of DATA is CRLF.CRLF, so the second
-# transaction is never run:
+# where the bare CR/LF policy must hold as well.  The only end of DATA
+# is CRLF.CRLF, so the second transaction is never run:
 #   - default policy (smtp bare-lf reject, smtp bare-cr reject): the
 #     session gets 521 and is closed; nothing is delivered to anyone;
 #   - with "smtp bare-lf accept" and "smtp bare-cr accept": the whole
@@ -61,8 +61,8 @@ EOF
 control_message()
 {
 	f=$POSTERN_DIR/control.eml
-	printf 'Subject: control\nMessage-ID: <control-%s@test.postern>\n\nok\n' \
-	    "$$" >"$f"
+	printf 'Subject: control\nMessage-ID: <%s@test.postern>\n\nok\n' \
+	    "control-$$" >"$f"
 	postern_send sender@example.org "$USER1@localhost" "$f" ||
 	    postern_fail "the control message was refused"
 	postern_mailtool check --maildir "$(postern_maildir "$USER1")" \

@@ -251,7 +251,8 @@ def gen_message(kind, mid):
         return headers(mid, b"long lines") + b"\n" + body
     if kind == "big":
         size = 30 * 1024 * 1024
-        alpha = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+        alpha = (b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                 b"0123456789+/")
         line = bytes(rnd.choice(alpha) for _ in range(76 * 64))
         lines = [line[i:i + 76] for i in range(0, len(line), 76)]
         out = [headers(mid, b"thirty megabytes") + b"\n"]
