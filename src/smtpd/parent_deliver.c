@@ -250,6 +250,13 @@ pd_child(const struct envelope *evp, int statusfd, int msgfd, pid_t ppid)
 		pd_child_fail(STDERR_FILENO, EX_OSERR, "4.3.0 privileges "
 		    "not dropped");
 	}
+	/*
+	 * The child still holds a copy of the parent's memory (the
+	 * configuration): the user must not be able to read it through
+	 * ptrace or /proc until a command is executed.
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0) == -1)
+		pd_child_fail(STDERR_FILENO, EX_OSERR, "4.3.0 prctl");
 	if (chdir(evp->evp_home) == -1)
 		pd_child_fail(STDERR_FILENO, EX_TEMPFAIL, "4.3.0 cannot "
 		    "enter the home directory");
