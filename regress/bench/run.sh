@@ -47,6 +47,8 @@ TXT=$B/results.txt
 : "${BENCH_IDLE:=500}"		# idle sessions for memory per session
 : "${BENCH_USER:=pbench}"		# local user receiving the mail
 : "${BENCH_SMTP_TIMEOUT:=180}"	# seconds per run before giving up
+: "${BENCH_FS:=disk}"		# loop: spools, Maildirs on a fresh ext4
+: "${BENCH_FS_SIZE:=4G}"		# size of that file system's image
 : "${BENCH_SMTP_DAEMONS:=postern opensmtpd5 opensmtpd postfix}"
 
 # Postern is run from a copy taken when the run starts, so that a
@@ -94,6 +96,18 @@ cleanup() {
 		POLICY_CREATED=0
 	fi
 }
+# BENCH_FS=loop mounts file systems: run the whole harness in a mount
+# namespace of its own, so that they are never seen outside it and go
+# away with it.
+if [ "$BENCH_FS" = loop ] && [ -z "${BENCH_IN_NS:-}" ]; then
+	if unshare --mount --propagation private true 2>/dev/null; then
+		BENCH_IN_NS=1
+		export BENCH_IN_NS
+		exec unshare --mount --propagation private sh "$0" "$@"
+	fi
+	say "BENCH_FS=loop needs mount namespaces: using the disk as it is"
+	BENCH_FS=disk
+fi
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -613,7 +627,7 @@ maildir_make() {
 }
 
 smtp_postern() {
-	d=$B/postern-smtp
+	d=$SB/postern-smtp
 	rm -rf "$d"
 	mkdir -p "$d"
 	SPOOL=$d/spool sh "$top/tools/users.sh" >"$d/users.log" 2>&1
@@ -647,7 +661,7 @@ smtp_postern() {
 # listen(2) backlog raised by the LD_PRELOAD wrapper).
 smtp_opensmtpd() {
 	variant=$1
-	d=$B/opensmtpd-smtp
+	d=$SB/opensmtpd-smtp
 	if [ "$NS_OK" != 1 ]; then
 		note "smtp: OpenSMTPD skipped: no mount namespaces (it would need the real spool, /run and resolv.conf)"
 		return 1
@@ -694,7 +708,7 @@ smtp_opensmtpd() {
 # BENCH_USER@localhost to a Maildir, logging to a file (no syslog here),
 # and enough smtpd processes for the idle sessions.
 smtp_postfix() {
-	d=$B/postfix-smtp
+	d=$SB/postfix-smtp
 	pf_write "$d" $((BENCH_IDLE + 100))
 	maildir_make "$d/vmail/$BENCH_USER/Maildir"
 	chown "$BU_UID:$BU_GID" "$d/vmail/$BENCH_USER"
@@ -744,9 +758,14 @@ section_smtp() {
 	chmod 755 "$src"
 	rm -f "$B"/smtp.*.out "$B/smtp.sum"
 	ensure_bench_user || return 0
-	fs=$(df -PT "$B" | awk 'NR == 2 { print $2 }')
+	SB=$B
+	if [ "$BENCH_FS" = loop ]; then
+		fs_loop || return 0
+	fi
+	fs=$(df -PT "$SB" | awk 'NR == 2 { print $1 " (" $2 ")" }')
+	note "smtp: spools in $SB and Maildirs in $BU_HOME, on $fs$(fs_journal "$SB")"
 	case $fs in
-	tmpfs|ramfs) note "smtp: warning: $B is on $fs: fsync costs nothing there" ;;
+	*tmpfs*|*ramfs*) note "smtp: warning: $SB is on $fs: fsync costs nothing there" ;;
 	esac
 	# Round 0: check each daemon and measure its idle sessions (on a
 	# fresh start: after a load, freed session memory stays in the heap
@@ -778,6 +797,50 @@ section_smtp() {
 		done
 	done
 	smtp_rows
+	[ "$BENCH_FS" = loop ] && fs_unloop
+}
+
+# BENCH_FS=loop: a fresh journalled ext4 file system in a file, mounted
+# (in run.sh's private mount namespace) on $B/fs for the spools and over
+# the bench user's home for the Maildirs: the same disk, but neither the
+# host's file system options nor other writers' data (syncfs flushes a
+# whole file system) weigh on the figures.
+fs_loop() {
+	mnt=$B/fs
+	fs_unloop
+	mkdir -p "$mnt"
+	rm -f "$B/fs.img"
+	if ! truncate -s "$BENCH_FS_SIZE" "$B/fs.img" ||
+	    ! mkfs.ext4 -q -F "$B/fs.img" >"$B/mkfs.out" 2>&1 ||
+	    ! mount -o loop "$B/fs.img" "$mnt" 2>>"$B/mkfs.out"; then
+		note "smtp: skipped: BENCH_FS=loop: cannot make or mount $B/fs.img: $(head -n 2 "$B/mkfs.out" | tr '\n' ' ')"
+		rm -f "$B/fs.img"
+		return 1
+	fi
+	mkdir -p "$mnt/home"
+	chown "$BU_UID:$BU_GID" "$mnt/home"
+	chmod 755 "$mnt" "$mnt/home"
+	mount --bind "$mnt/home" "$BU_HOME"
+	maildir_make "$BU_HOME/Maildir"
+	SB=$mnt
+}
+
+fs_unloop() {
+	mountpoint -q "$BU_HOME" && umount "$BU_HOME"
+	mountpoint -q "$B/fs" && umount "$B/fs"
+	rm -f "$B/fs.img"
+}
+
+# fs_journal DIR: ", with a journal" or ", without a journal" for ext4.
+fs_journal() {
+	dev=$(df -P "$1" | awk 'NR == 2 { print $1 }')
+	opt=/proc/fs/ext4/${dev##*/}/options
+	[ -r "$opt" ] || return 0
+	if grep -q '^journal_checksum' "$opt" || grep -q '^data=' "$opt"; then
+		printf ', with a journal'
+	else
+		printf ', without a journal'
+	fi
 }
 
 # smtp_setup NAME: write daemon NAME's configuration (smtp_NAME), or
