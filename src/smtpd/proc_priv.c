@@ -324,6 +324,13 @@ proc_priv_drop(enum proc_id id, const char *spool)
 		fatalx("proc_priv_drop: could regain uid 0");
 	if (setgid(0) != -1 || setegid(0) != -1)
 		fatalx("proc_priv_drop: could regain gid 0");
+	/*
+	 * Alias pipes of the system aliases file run as _smtpd (as in
+	 * OpenSMTPD) unless the action names a user: such a command must
+	 * not be able to ptrace a role or read its memory through /proc.
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0) == -1)
+		fatal("proc_priv_drop: PR_SET_DUMPABLE");
 
 	proc_priv_seccomp(pv->pv_name, pv->pv_syscalls);
 }
