@@ -109,7 +109,7 @@ ATF_TC_BODY(create_commit_read, tc)
 	setup();
 	make_msg(0x12345678, "Subject: hi\n\nbody\n", 2);
 	ATF_CHECK(exists("incoming/12345678/message"));
-	ATF_CHECK(exists("incoming/12345678/envelopes/1234567800000002"));
+	ATF_CHECK(exists("incoming/12345678/1234567800000002"));
 	/* The id is taken, incoming or committed. */
 	errno = 0;
 	ATF_CHECK_EQ(be->qb_message_create(0x12345678), -1);
@@ -121,7 +121,7 @@ ATF_TC_BODY(create_commit_read, tc)
 	commit_one(0x12345678);
 	ATF_CHECK(!exists("incoming/12345678"));
 	ATF_CHECK(exists("queue/78/12345678/message"));
-	ATF_CHECK(exists("queue/78/12345678/envelopes/1234567800000001"));
+	ATF_CHECK(exists("queue/78/12345678/1234567800000001"));
 	errno = 0;
 	ATF_CHECK_EQ(be->qb_message_create(0x12345678), -1);
 	ATF_CHECK_EQ(errno, EEXIST);
@@ -150,8 +150,8 @@ ATF_TC_BODY(rollback_and_discard, tc)
 	make_msg(0x0badcafe, "x\n", 3);
 	ATF_CHECK_EQ(be->qb_envelope_discard(0x0badcafe,
 	    0x0badcafe00000002ULL), 0);
-	ATF_CHECK(!exists("incoming/0badcafe/envelopes/0badcafe00000002"));
-	ATF_CHECK(exists("incoming/0badcafe/envelopes/0badcafe00000003"));
+	ATF_CHECK(!exists("incoming/0badcafe/0badcafe00000002"));
+	ATF_CHECK(exists("incoming/0badcafe/0badcafe00000003"));
 	/* Already gone is fine. */
 	ATF_CHECK_EQ(be->qb_envelope_discard(0x0badcafe,
 	    0x0badcafe00000002ULL), 0);
@@ -179,7 +179,7 @@ ATF_TC_BODY(group_commit, tc)
 	ATF_CHECK_EQ(ok[2], 0);
 	ATF_CHECK_EQ(ok[3], 1);
 	ATF_CHECK(exists("queue/01/aaaa0001/message"));
-	ATF_CHECK(exists("queue/02/bbbb0002/envelopes/bbbb000200000002"));
+	ATF_CHECK(exists("queue/02/bbbb0002/bbbb000200000002"));
 	ATF_CHECK(exists("queue/03/dddd0003/message"));
 	ATF_CHECK(!exists("queue/01/cccc0001"));
 	ATF_CHECK_EQ(count_dir("incoming"), 0);
@@ -205,7 +205,7 @@ ATF_TC_BODY(update_and_delete, tc)
 	ATF_REQUIRE_EQ(be->qb_envelope_read(0x0102030400000001ULL, buf,
 	    sizeof(buf)), 8);
 	ATF_CHECK_STREQ(buf, "retry 1\n");
-	ATF_CHECK_EQ(count_dir("queue/04/01020304/envelopes"), 2);
+	ATF_CHECK_EQ(count_dir("queue/04/01020304"), 3);	/* with message */
 	/* Nothing staged: nothing installed. */
 	ATF_CHECK_EQ(be->qb_envelope_install(0x0102030400000001ULL), -1);
 	/* An envelope that is gone is not brought back by an update. */
@@ -213,8 +213,8 @@ ATF_TC_BODY(update_and_delete, tc)
 	ATF_CHECK_EQ(be->qb_envelope_stage(0x0102030400000009ULL, "x", 1),
 	    -1);
 	ATF_CHECK_EQ(errno, ENOENT);
-	ATF_CHECK(!exists("queue/04/01020304/envelopes/0102030400000009"));
-	ATF_CHECK(!exists("queue/04/01020304/envelopes/"
+	ATF_CHECK(!exists("queue/04/01020304/0102030400000009"));
+	ATF_CHECK(!exists("queue/04/01020304/"
 	    "0102030400000009.tmp"));
 
 	ATF_CHECK_EQ(be->qb_envelope_delete(0x0102030400000001ULL), 0);
@@ -235,7 +235,7 @@ ATF_TC_BODY(corrupt_moves, tc)
 
 	ATF_CHECK_EQ(be->qb_envelope_corrupt(0x0506070800000001ULL, 0), 0);
 	ATF_CHECK(exists("corrupt/0506070800000001"));
-	ATF_CHECK(exists("queue/08/05060708/envelopes/0506070800000002"));
+	ATF_CHECK(exists("queue/08/05060708/0506070800000002"));
 	/* The last one: the message goes with it. */
 	ATF_CHECK_EQ(be->qb_envelope_corrupt(0x0506070800000002ULL, 0), 1);
 	ATF_CHECK(exists("corrupt/0506070800000002"));
@@ -323,10 +323,10 @@ ATF_TC_BODY(load_walk, tc)
 	/* A good message with three envelopes, one of them bad. */
 	make_msg(0x00000101, "good\n", 3);
 	commit_one(0x00000101);
-	plant("queue/01/00000101/envelopes/0000010100000002", "bad envelope");
+	plant("queue/01/00000101/0000010100000002", "bad envelope");
 	/* A left-over update and a stray file next to the envelopes. */
-	plant("queue/01/00000101/envelopes/0000010100000003.tmp", "half");
-	plant("queue/01/00000101/envelopes/notes.txt", "hello");
+	plant("queue/01/00000101/0000010100000003.tmp", "half");
+	plant("queue/01/00000101/notes.txt", "hello");
 	/* A message whose message file is missing. */
 	make_msg(0x00000201, "lost\n", 1);
 	commit_one(0x00000201);
@@ -334,7 +334,7 @@ ATF_TC_BODY(load_walk, tc)
 	/* A message with no envelope left. */
 	make_msg(0x00000301, "empty\n", 1);
 	commit_one(0x00000301);
-	ATF_REQUIRE(unlink("queue/01/00000301/envelopes/0000030100000001")
+	ATF_REQUIRE(unlink("queue/01/00000301/0000030100000001")
 	    == 0);
 	/* Names that are not ours. */
 	ATF_REQUIRE(mkdir("queue/01/00000102", 0700) == 0);	/* bucket 02 */
@@ -346,14 +346,14 @@ ATF_TC_BODY(load_walk, tc)
 	memset(&w, 0, sizeof(w));
 	ATF_REQUIRE_EQ(be->qb_load_bucket(1, walk_cb, walk_note, &w), 0);
 	ATF_CHECK_EQ(w.ncb, 3);		/* the three of 00000101 */
-	ATF_CHECK(exists("queue/01/00000101/envelopes/0000010100000001"));
-	ATF_CHECK(exists("queue/01/00000101/envelopes/0000010100000003"));
-	ATF_CHECK(!exists("queue/01/00000101/envelopes/0000010100000002"));
-	ATF_CHECK(!exists("queue/01/00000101/envelopes/"
+	ATF_CHECK(exists("queue/01/00000101/0000010100000001"));
+	ATF_CHECK(exists("queue/01/00000101/0000010100000003"));
+	ATF_CHECK(!exists("queue/01/00000101/0000010100000002"));
+	ATF_CHECK(!exists("queue/01/00000101/"
 	    "0000010100000003.tmp"));
 	ATF_CHECK(exists("corrupt/0000010100000002"));
 	ATF_CHECK(exists("corrupt/notes.txt"));
-	ATF_CHECK(exists("corrupt/00000201/envelopes/0000020100000001"));
+	ATF_CHECK(exists("corrupt/00000201/0000020100000001"));
 	ATF_CHECK(!exists("queue/01/00000201"));
 	ATF_CHECK(!exists("queue/01/00000301"));
 	ATF_CHECK(exists("corrupt/00000102"));
@@ -372,16 +372,16 @@ ATF_TC_BODY(load_walk, tc)
 	ATF_CHECK_EQ(w.ncb, 3);
 	ATF_CHECK_EQ(w.nnote, 0);
 	/* A second corrupt file of the same name gets its own. */
-	plant("queue/01/00000101/envelopes/0000010100000001", "bad again");
+	plant("queue/01/00000101/0000010100000001", "bad again");
 	make_msg(0x00000401, "x\n", 0);
 	ATF_REQUIRE(rename("incoming/00000401", "queue/01/00000401") == 0);
-	plant("queue/01/00000401/envelopes/0000040100000001", "bad");
+	plant("queue/01/00000401/0000040100000001", "bad");
 	memset(&w, 0, sizeof(w));
 	ATF_REQUIRE_EQ(be->qb_load_bucket(1, walk_cb, walk_note, &w), 0);
 	ATF_CHECK(exists("corrupt/0000010100000001"));
 	ATF_CHECK_EQ(w.nnote, 3);	/* 2 bad envelopes, 1 empty message */
 	ATF_CHECK_EQ(w.ncorrupt, 2);
-	ATF_CHECK(exists("queue/01/00000101/envelopes/0000010100000003"));
+	ATF_CHECK(exists("queue/01/00000101/0000010100000003"));
 }
 
 /* Without corrupt/, a bad file stays where it is, unread, and the note
@@ -403,15 +403,15 @@ ATF_TC_BODY(corrupt_unmovable, tc)
 	setup();
 	make_msg(0x00000105, "m\n", 2);
 	commit_one(0x00000105);
-	plant("queue/05/00000105/envelopes/0000010500000001", "bad");
+	plant("queue/05/00000105/0000010500000001", "bad");
 	ATF_REQUIRE(rmdir("corrupt") == 0);
 	memset(&w, 0, sizeof(w));
 	ATF_REQUIRE_EQ(be->qb_load_bucket(5, walk_cb, keep_note, &w), 0);
 	ATF_CHECK_EQ(w.ncb, 2);
 	ATF_CHECK(strstr(last_note, "envelope 0000010500000001: refused, "
 	    "left in place") != NULL);
-	ATF_CHECK(exists("queue/05/00000105/envelopes/0000010500000001"));
-	ATF_CHECK(exists("queue/05/00000105/envelopes/0000010500000002"));
+	ATF_CHECK(exists("queue/05/00000105/0000010500000001"));
+	ATF_CHECK(exists("queue/05/00000105/0000010500000002"));
 }
 
 ATF_TP_ADD_TCS(tp)

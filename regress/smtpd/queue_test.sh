@@ -66,7 +66,7 @@ EOF
 # The committed envelope files (queue/), one path per line.
 committed()
 {
-	find "$POSTERN_SPOOL/queue" -path '*/envelopes/*' -type f 2>/dev/null
+	find "$POSTERN_SPOOL/queue" -type f -name '????????????????' 2>/dev/null
 }
 
 wait_spool_empty()
@@ -157,9 +157,9 @@ incoming_body()
 	postern_start
 	postern_stop
 	d=$POSTERN_SPOOL/incoming/0badf00d
-	mkdir -p "$d/envelopes"
+	mkdir -p "$d"
 	printf 'Subject: half\n\ncut' >"$d/message"
-	printf 'version: 1\n' >"$d/envelopes/0badf00d00000001"
+	printf 'version: 1\n' >"$d/0badf00d00000001"
 	chown -R _smtpq "$d"
 	postern_start
 	postern_wait_log "incoming/0badf00d: half-received, removed" ||

@@ -7,12 +7,12 @@
  * contents: names that are not ours, missing files and oversized
  * envelope files are moved to corrupt/ rather than believed.
  *
- * Layout (COMPAT.md section 7, with envelopes in their own directory):
+ * Layout (COMPAT.md section 7):
  *
  *	incoming/<msgid>/message		being received or built
- *	incoming/<msgid>/envelopes/<evpid>
+ *	incoming/<msgid>/<evpid>
  *	queue/<bucket>/<msgid>/message		committed
- *	queue/<bucket>/<msgid>/envelopes/<evpid>
+ *	queue/<bucket>/<msgid>/<evpid>
  *	corrupt/<msgid> or corrupt/<evpid>	moved aside, never read
  *
  * msgid is %08x, evpid %016llx, bucket %02x = msgid & 0xff.
@@ -86,9 +86,9 @@ fs_evpfile(char *buf, int incoming, uint64_t evpid)
 	uint32_t	 msgid = (uint32_t)(evpid >> 32);
 
 	if (incoming)
-		return fs_path(buf, "incoming/%08x/envelopes/%016llx", msgid,
+		return fs_path(buf, "incoming/%08x/%016llx", msgid,
 		    (unsigned long long)evpid);
-	return fs_path(buf, "queue/%02x/%08x/envelopes/%016llx", msgid & 0xff,
+	return fs_path(buf, "queue/%02x/%08x/%016llx", msgid & 0xff,
 	    msgid, (unsigned long long)evpid);
 }
 
@@ -274,9 +274,21 @@ fs_aside(int at, const char *name, const char *what, queue_note_cb note,
 static int
 fs_init(int rootfd)
 {
+	char		 path[FS_PATH_MAX];
+	unsigned int	 b;
+
 	fs_root = rootfd;
 	memset(fs_bucket_made, 0, sizeof(fs_bucket_made));
-	return faccessat(fs_root, "queue", R_OK | W_OK | X_OK, 0);
+	if (faccessat(fs_root, "queue", R_OK | W_OK | X_OK, 0) == -1)
+		return -1;
+	/* Every bucket now, so that no commit pays for a mkdir. */
+	for (b = 0; b < FS_NBUCKETS; b++) {
+		if (fs_path(path, "queue/%02x", b) == -1)
+			return -1;
+		if (mkdirat(fs_root, path, 0700) == 0 || errno == EEXIST)
+			fs_bucket_made[b] = 1;
+	}
+	return 0;
 }
 
 static int
@@ -342,9 +354,6 @@ fs_message_create(uint32_t msgid)
 		return -1;
 	if (mkdirat(fs_root, dir, 0700) == -1)
 		return -1;
-	if (fs_path(path, "%s/envelopes", dir) == -1 ||
-	    mkdirat(fs_root, path, 0700) == -1)
-		goto fail;
 	if (fs_path(path, "%s/message", dir) == -1)
 		goto fail;
 	fd = openat(fs_root, path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
@@ -354,7 +363,7 @@ fs_message_create(uint32_t msgid)
 	return fd;
 fail:
 	saved = errno;
-	fs_rmtree(fs_root, dir, 2);
+	fs_rmtree(fs_root, dir, 1);
 	errno = saved;
 	return -1;
 }
@@ -507,18 +516,29 @@ fs_envelope_install(uint64_t evpid)
 static int
 fs_message_gc(uint32_t msgid)
 {
-	char	 dir[FS_PATH_MAX], path[FS_PATH_MAX];
+	struct dirent	*de;
+	DIR		*d;
+	char		 dir[FS_PATH_MAX];
+	int		 fd, used = 0;
 
-	if (fs_msgdir(dir, 0, msgid) == -1 ||
-	    fs_path(path, "%s/envelopes", dir) == -1)
+	if (fs_msgdir(dir, 0, msgid) == -1)
 		return -1;
-	if (unlinkat(fs_root, path, AT_REMOVEDIR) == -1) {
-		if (errno == ENOTEMPTY || errno == EEXIST)
-			return 0;
-		if (errno != ENOENT)
-			return -1;
+	fd = openat(fs_root, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd == -1)
+		return errno == ENOENT ? 1 : -1;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return -1;
 	}
-	if (fs_rmtree(fs_root, dir, 2) == -1)
+	while (!used && (de = readdir(d)) != NULL)
+		used = strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0 &&
+		    strcmp(de->d_name, "message") != 0;
+	closedir(d);
+	if (used)
+		return 0;
+	if (fs_rmtree(fs_root, dir, 1) == -1)
 		return -1;
 	return 1;
 }
@@ -588,7 +608,8 @@ fs_has_suffix(const char *s, const char *suffix)
 	return a > b && strcmp(s + a - b, suffix) == 0;
 }
 
-/* The envelopes of one committed message; the number kept, or -1. */
+/* The envelopes of one committed message (msgfd, closed here); the
+ * number kept, or -1. */
 static int
 fs_load_envelopes(int msgfd, uint32_t msgid, queue_load_cb cb,
     queue_note_cb note, void *arg)
@@ -598,19 +619,16 @@ fs_load_envelopes(int msgfd, uint32_t msgid, queue_load_cb cb,
 	char		 text[ENVELOPE_TEXT_MAX + 1], what[FS_NOTE_MAX];
 	uint64_t	 evpid;
 	ssize_t		 len;
-	int		 fd, kept = 0;
+	int		 kept = 0;
 
-	fd = openat(msgfd, "envelopes", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC);
-	if (fd == -1)
-		return -1;
-	if ((dir = fdopendir(fd)) == NULL) {
-		close(fd);
+	if ((dir = fdopendir(msgfd)) == NULL) {
+		close(msgfd);
 		return -1;
 	}
 	while ((de = readdir(dir)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
+		    strcmp(de->d_name, "..") == 0 ||
+		    strcmp(de->d_name, "message") == 0)
 			continue;
 		if (fs_has_suffix(de->d_name, FS_TMP_SUFFIX)) {
 			/* An update cut short: the envelope itself is whole. */
@@ -620,7 +638,7 @@ fs_load_envelopes(int msgfd, uint32_t msgid, queue_load_cb cb,
 		if (fs_hexname(de->d_name, 16, &evpid) == -1 ||
 		    evpid >> 32 != msgid || (uint32_t)evpid == 0) {
 			snprintf(what, sizeof(what), "message %08x: stray "
-			    "file envelopes/%s", msgid, de->d_name);
+			    "file %s", msgid, de->d_name);
 			fs_aside(dirfd(dir), de->d_name, what, note, arg);
 			continue;
 		}
@@ -684,13 +702,12 @@ fs_load_bucket(unsigned int bucket, queue_load_cb cb, queue_note_cb note,
 			continue;
 		}
 		kept = fs_load_envelopes(msgfd, msgid, cb, note, arg);
-		close(msgfd);
 		if (kept == -1) {
-			snprintf(what, sizeof(what), "message %08x: no "
-			    "envelopes directory", msgid);
+			snprintf(what, sizeof(what), "message %08x: "
+			    "unreadable directory", msgid);
 			fs_aside(dirfd(dir), de->d_name, what, note, arg);
 		} else if (kept == 0) {
-			fs_rmtree(dirfd(dir), de->d_name, 2);
+			fs_rmtree(dirfd(dir), de->d_name, 1);
 			snprintf(what, sizeof(what), "message %08x: no "
 			    "envelopes left, removed", msgid);
 			note(arg, 0, what);
