@@ -584,8 +584,83 @@ disk_full_cleanup()
 	fi
 }
 
+atf_test_case slow_reader cleanup
+slow_reader_head()
+{
+	atf_set descr "a client that pipelines without reading: the server" \
+	    "stops reading instead of buffering replies, answers every" \
+	    "command once the client reads, and its memory stays flat" \
+	    "(plain build)"
+	atf_set require.user root
+	atf_set timeout 120
+}
+slow_reader_body()
+{
+	subr
+	postern_setup
+	POSTERN_BIN=$(atf_config_get plainbindir)
+	postern_start
+	smtp=$(postern_role_pid smtp) || postern_fail "no smtp process"
+	/usr/bin/python3 - "$POSTERN_PORT" "$smtp" <<'EOF2' >reader.out 2>&1 ||
+import socket, sys, time
+port, pid = int(sys.argv[1]), sys.argv[2]
+def rss():
+    for line in open('/proc/%s/status' % pid):
+        if line.startswith('VmRSS:'):
+            return int(line.split()[1])
+def replies(s, want, secs):
+    s.settimeout(secs)
+    got = 0
+    while got < want:
+        b = s.recv(1 << 20)
+        if not b:
+            raise SystemExit('closed after %d of %d replies' % (got, want))
+        got += b.count(b'\r\n')
+    return got
+# 1. 30000 commands in one go, their 420 KB of replies only read after:
+# the server stops and resumes reading, every command is answered.
+s = socket.create_connection(('127.0.0.1', port), 10)
+s.sendall(b'NOOP\r\n' * 30000)
+time.sleep(1)
+got = replies(s, 30001, 30)
+s.close()
+# 2. A flood that is never read: the server's memory stays flat.
+before = rss()
+s = socket.create_connection(('127.0.0.1', port), 10)
+s.setblocking(False)
+chunk = b'NOOP\r\n' * 10000
+sent = 0
+t0 = time.time()
+while time.time() - t0 < 2:
+    try:
+        sent += s.send(chunk)
+    except BlockingIOError:
+        time.sleep(0.05)
+peak = rss()
+s.close()
+# 3. Still serving.
+s = socket.create_connection(('127.0.0.1', port), 10)
+s.sendall(b'NOOP\r\nQUIT\r\n')
+replies(s, 3, 10)
+print('%d replies to 30000 pipelined commands; %d commands never read: '
+      'smtp VmRSS %d KiB -> %d KiB' % (got, sent // 6, before, peak))
+if peak - before > 8 * 1024:
+    raise SystemExit('smtp grew by more than 8 MiB')
+EOF2
+	    { cat reader.out >&2; postern_fail "slow reader"; }
+	cat reader.out
+	whole
+	postern_stop
+}
+slow_reader_cleanup()
+{
+	subr
+	postern_cleanup
+}
+
 atf_init_test_cases()
 {
+	atf_add_test_case slow_reader
 	atf_add_test_case disk_full
 	atf_add_test_case smtplib_client
 	atf_add_test_case swaks_client
