@@ -103,6 +103,22 @@ struct proc_role {
 	void			(*ro_shutdown)(void);
 };
 
+/*
+ * Clean shutdown with work in flight.  A role's ro_shutdown may call
+ * proc_shutdown_hold() to keep running after IMSG_PROC_SHUTDOWN (mda
+ * waits for its running deliveries, the queue for their results) and
+ * calls proc_shutdown_release() when done: every channel is flushed and
+ * the process exits 0.  Meanwhile the other roles exit, so a lost
+ * channel to a peer other than the parent is expected and closed
+ * quietly, and messages to it are dropped.  The parent kills whatever
+ * is left after PROC_SHUTDOWN_TIMEOUT.
+ */
+void		 proc_shutdown_hold(void);
+__attribute__((__noreturn__)) void proc_shutdown_release(void);
+int		 proc_shutting_down(void);
+/* Whether the channel to peer is still open. */
+int		 proc_peer_open(enum proc_id);
+
 /* Identity. */
 const char	*proc_name(enum proc_id);
 enum proc_id	 proc_self(void);

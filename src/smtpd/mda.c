@@ -57,6 +57,7 @@ static void	mda_deliver(struct ipc_msg *);
 static void	mda_forked(struct ipc_msg *);
 static void	mda_exited(struct ipc_msg *);
 static void	mda_pump(void);
+static void	mda_shutdown(void);
 static void	mda_start(struct mda_delivery *);
 static void	mda_status_cb(int, short, void *);
 static void	mda_grace_cb(int, short, void *);
@@ -75,7 +76,7 @@ const struct proc_role mda_role = {
 	.ro_peers = mda_peers,
 	.ro_init = mda_init,
 	.ro_config = mda_pump,
-	.ro_shutdown = NULL,
+	.ro_shutdown = mda_shutdown,
 };
 
 static int
@@ -538,4 +539,23 @@ mda_done(struct mda_delivery *md)
 	free(md->md_text);
 	free(md);
 	mda_pump();
+	if (proc_shutting_down() && mda_nrunning == 0)
+		proc_shutdown_release();
+}
+
+/*
+ * A clean stop: start nothing new (waiting deliveries stay in the
+ * queue for the next start), but let the running ones finish and
+ * report, so that the queue forgets what was delivered instead of
+ * delivering it again after the restart.
+ */
+static void
+mda_shutdown(void)
+{
+	mda_paused = 1;
+	if (mda_nrunning == 0)
+		return;
+	log_info("mda_shutdown: waiting for %zu running deliveries",
+	    mda_nrunning);
+	proc_shutdown_hold();
 }

@@ -97,6 +97,8 @@ static struct smtpd_config	*proc_conf;
 static void			(*proc_lost)(enum proc_id);
 static int			 proc_ctlfd = -1;
 static struct msg_out		 proc_mo;	/* too big for the stack */
+static int			 proc_in_shutdown;
+static int			 proc_held;
 
 /* Child side: configuration being received. */
 static struct config_builder	 proc_cb;
@@ -547,8 +549,16 @@ proc_generic(enum proc_id peer, struct ipc_msg *msg)
 	}
 	if (type == IMSG_PROC_SHUTDOWN) {
 		proc_no_fd(peer, msg);
+		if (proc_in_shutdown)
+			return 1;
+		proc_in_shutdown = 1;
 		if (proc_role->ro_shutdown != NULL)
 			proc_role->ro_shutdown();
+		if (proc_held) {
+			log_debug("proc_generic: finishing work in flight "
+			    "before exiting");
+			return 1;
+		}
 		log_debug("proc_generic: exiting on request of the parent");
 		exit(0);
 	}
@@ -563,6 +573,39 @@ proc_generic(enum proc_id peer, struct ipc_msg *msg)
  * parent's IMSG_PROC_SHUTDOWN may still be on its way: give it a short
  * grace period so that a clean stop is not logged as a failure.
  */
+void
+proc_shutdown_hold(void)
+{
+	if (!proc_in_shutdown)
+		fatalx("proc_shutdown_hold: not shutting down");
+	proc_held = 1;
+}
+
+void
+proc_shutdown_release(void)
+{
+	int	id;
+
+	for (id = 0; id < PROC_COUNT; id++)
+		(void)proc_chan_flush_sync(id);
+	log_debug("proc_shutdown_release: work in flight done, exiting");
+	exit(0);
+}
+
+int
+proc_shutting_down(void)
+{
+	return proc_in_shutdown;
+}
+
+int
+proc_peer_open(enum proc_id peer)
+{
+	if ((int)peer < 0 || peer >= PROC_COUNT)
+		return 0;
+	return proc_chans[peer].pc_open;
+}
+
 static void
 proc_child_lost(enum proc_id peer)
 {
@@ -574,6 +617,14 @@ proc_child_lost(enum proc_id peer)
 	ssize_t			 n;
 	int			 r;
 
+	if (proc_held) {
+		/* Peers exit while this process finishes its work. */
+		proc_chan_close(peer);
+		if (peer != PROC_PARENT)
+			return;
+		log_debug("proc_child_lost: the parent is gone, exiting");
+		exit(0);
+	}
 	if (peer != PROC_PARENT && pp->pc_open) {
 		proc_chan_close(peer);
 		clock_gettime(CLOCK_MONOTONIC, &start);
@@ -591,8 +642,13 @@ proc_child_lost(enum proc_id peer)
 			if ((n = ipc_read(&pp->pc_ipc)) == -1 &&
 			    errno != EAGAIN && errno != EINTR)
 				break;
-			while ((r = ipc_get(&pp->pc_ipc, &msg)) == 1)
+			while ((r = ipc_get(&pp->pc_ipc, &msg)) == 1) {
 				proc_dispatch(PROC_PARENT, &msg);
+				/* The shutdown came and this role finishes
+				 * its work first: the loss was expected. */
+				if (proc_held)
+					return;
+			}
 			if (r == -1 || n == 0)
 				break;
 		}

@@ -51,6 +51,8 @@ static void	queue_dispatch_mda(struct ipc_msg *);
 static void	queue_dispatch_lka(struct ipc_msg *);
 static void	queue_dispatch_scheduler(struct ipc_msg *);
 static void	queue_init(void);
+static void	queue_shutdown(void);
+static void	queue_updates_run(int);
 static void	queue_commit_run(int, short, void *);
 
 static const struct proc_peer queue_peers[] = {
@@ -68,7 +70,7 @@ const struct proc_role queue_role = {
 	.ro_peers = queue_peers,
 	.ro_init = queue_init,
 	.ro_config = NULL,
-	.ro_shutdown = NULL,
+	.ro_shutdown = queue_shutdown,
 };
 
 /* A request from lka adding envelopes to an incoming message. */
@@ -147,6 +149,48 @@ queue_init(void)
 	if (queue_commit_ev == NULL)
 		fatalx("queue_init: event_new");
 	queue_load_start();
+}
+
+/*
+ * A clean stop: mda finishes its running deliveries and reports them
+ * before it exits, so stay until its channel closes (or the parent's
+ * deadline nears), then make the removals of delivered envelopes
+ * durable.  Messages waiting for a commit are not committed: their
+ * sessions are gone and were never told 250, so the start-up clears
+ * them with the rest of incoming/.
+ */
+static struct event	*queue_shutdown_ev;
+static time_t		 queue_shutdown_deadline;
+
+static void
+queue_shutdown_check(int fd, short ev, void *arg)
+{
+	struct timeval	tv = { 0, 100 * 1000 };
+
+	if (proc_peer_open(PROC_MDA) &&
+	    time(NULL) < queue_shutdown_deadline) {
+		evtimer_add(queue_shutdown_ev, &tv);
+		return;
+	}
+	queue_updates_run(0);
+	if (queue_be->qb_sync() == -1)
+		log_warn("queue_shutdown: sync");
+	proc_shutdown_release();
+}
+
+static void
+queue_shutdown(void)
+{
+	struct timeval	tv = { 0, 0 };
+
+	if (queue_be == NULL)
+		return;
+	proc_shutdown_hold();
+	queue_shutdown_deadline = time(NULL) + PROC_SHUTDOWN_TIMEOUT - 1;
+	if ((queue_shutdown_ev = evtimer_new(proc_event_base(),
+	    queue_shutdown_check, NULL)) == NULL)
+		fatalx("queue_shutdown: evtimer_new");
+	evtimer_add(queue_shutdown_ev, &tv);
 }
 
 /* ------------------------------------------------------------------ */
