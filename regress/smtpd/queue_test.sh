@@ -427,6 +427,33 @@ permfail_cleanup()
 	cleanup_all
 }
 
+atf_test_case action_ttl cleanup
+action_ttl_head()
+{
+	atf_set descr "an action's own ttl overrides queue ttl (the queue \
+gets the actions with its configuration)"
+	atf_set timeout 120
+}
+action_ttl_body()
+{
+	subr
+	conf_queue 1h
+	sed -i 's/^action "later" mda "exit 75"$/& ttl 3s/' "$POSTERN_CONF"
+	grep -q 'ttl 3s' "$POSTERN_CONF" || atf_fail "config not changed"
+	postern_start
+	send "$A@localhost" "$B@localhost"
+	f=$(bounce_in "$A")
+	grep -q '^Status: 4.4.7' "$f" || postern_fail "not expired by ttl 3s"
+	wait_spool_empty
+	postern_healthy
+	postern_stop
+}
+action_ttl_cleanup()
+{
+	subr
+	cleanup_all
+}
+
 atf_init_test_cases()
 {
 	atf_add_test_case restart
@@ -437,4 +464,5 @@ atf_init_test_cases()
 	atf_add_test_case delay_report
 	atf_add_test_case relay
 	atf_add_test_case permfail
+	atf_add_test_case action_ttl
 }
