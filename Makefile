@@ -288,14 +288,19 @@ users:
 
 RUN_CONF ?=	etc/smtpd.conf
 # Table paths must be absolute: the sample names /etc/aliases through a
-# macro, pointed here at the sample in the source tree.
-RUN_ALIASES ?=	$(CURDIR)/etc/aliases
+# macro, pointed here at a copy of the sample in the source tree.  lka
+# reads tables as _smtpd, which cannot enter a checkout under /root
+# (mode 0700), so the copy lives in a root-owned directory it can read.
+RUN_DIR ?=	/run/postern
+RUN_ALIASES ?=	$(RUN_DIR)/aliases
 
 # The targets that start with `deps` build in a second make: the flags
 # from pkg-config are read when the Makefile is parsed, which on a fresh
 # machine is before deps has installed the libraries.
 run: deps
 	@$(MAKE) --no-print-directory binaries users
+	install -d -m 0755 $(RUN_DIR)
+	install -m 0644 etc/aliases $(RUN_ALIASES)
 	$(BUILD)/smtpd -d -f $(RUN_CONF) -D aliases=file:$(RUN_ALIASES)
 
 test: deps
