@@ -642,13 +642,13 @@ proc_child_lost(enum proc_id peer)
 			if ((n = ipc_read(&pp->pc_ipc)) == -1 &&
 			    errno != EAGAIN && errno != EINTR)
 				break;
-			while ((r = ipc_get(&pp->pc_ipc, &msg)) == 1) {
+			while ((r = ipc_get(&pp->pc_ipc, &msg)) == 1)
 				proc_dispatch(PROC_PARENT, &msg);
-				/* The shutdown came and this role finishes
-				 * its work first: the loss was expected. */
-				if (proc_held)
-					return;
-			}
+			/* The shutdown came and this role finishes its work
+			 * first (what followed it was dispatched above): the
+			 * loss was expected. */
+			if (proc_held)
+				return;
 			if (r == -1 || n == 0)
 				break;
 		}
