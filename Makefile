@@ -349,6 +349,9 @@ install: binaries
 	    install -m 644 etc/smtpd.conf $(DESTDIR)$(SYSCONFDIR)/smtpd.conf
 	test -e $(DESTDIR)$(SYSCONFDIR)/aliases || \
 	    install -m 644 etc/aliases $(DESTDIR)$(SYSCONFDIR)/aliases
+	install -d $(DESTDIR)$(SYSCONFDIR)/systemd/system
+	sed 's|@SBINDIR@|$(SBINDIR)|g' etc/postern.service \
+	    >$(DESTDIR)$(SYSCONFDIR)/systemd/system/postern.service
 
 clean:
 	rm -rf build
