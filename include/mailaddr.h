@@ -71,6 +71,9 @@ int	 mailaddr_format(const struct mailaddr *, char *buf, size_t len);
 /* Case-insensitive domain, case-sensitive local part (RFC 5321 2.4). */
 int	 mailaddr_cmp(const struct mailaddr *, const struct mailaddr *);
 
+/* True if any of the len bytes of s is not ASCII. */
+int	 mailaddr_has_8bit(const char *s, size_t len);
+
 /* True if s is valid UTF-8 (no overlongs, no surrogates). */
 int	 mailaddr_utf8_valid(const char *s, size_t len);
 

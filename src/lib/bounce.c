@@ -94,10 +94,7 @@ bounce_text(char *buf, size_t len, const char *s)
 static int
 bounce_has_8bit(const char *s)
 {
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s >= 0x80)
-			return 1;
-	return 0;
+	return mailaddr_has_8bit(s, strlen(s));
 }
 
 static int

@@ -30,7 +30,6 @@
 
 static int	is_atext(unsigned char, int);
 static int	is_qtext(unsigned char, int);
-static int	has_8bit(const char *, size_t);
 static int	parse_local(const char *, size_t, size_t *, char *, size_t *,
 		    int, const char **);
 static int	domain_check(const char *, size_t, int, int);
@@ -58,8 +57,8 @@ is_qtext(unsigned char c, int utf8)
 	return c >= 32 && c <= 126 && c != '"' && c != '\\';
 }
 
-static int
-has_8bit(const char *s, size_t len)
+int
+mailaddr_has_8bit(const char *s, size_t len)
 {
 	size_t	i;
 
@@ -287,7 +286,7 @@ mailaddr_parse(struct mailaddr *ma, const char *s, size_t len, int flags,
 		*errstr = "address too long";
 		return -1;
 	}
-	if (!utf8 && has_8bit(s, len)) {
+	if (!utf8 && mailaddr_has_8bit(s, len)) {
 		*errstr = "non-ASCII address without SMTPUTF8";
 		return -1;
 	}

@@ -142,7 +142,6 @@ struct param_tok {
 
 static int	fail(struct smtp_reply_err *, const struct smtp_reply_err *);
 static int	is_sp(char);
-static int	has_8bit(const char *, size_t);
 static int	path_end(const char *, size_t *);
 static int	next_param(const char **, struct param_tok *);
 static const struct param_def *param_find(const char *, int);
@@ -167,17 +166,6 @@ static int
 is_sp(char c)
 {
 	return c == ' ' || c == '\t';
-}
-
-static int
-has_8bit(const char *s, size_t len)
-{
-	size_t	i;
-
-	for (i = 0; i < len; i++)
-		if ((unsigned char)s[i] >= 0x80)
-			return 1;
-	return 0;
 }
 
 const char *
@@ -549,7 +537,7 @@ smtp_parse_mail(const char *arg, unsigned int ext, uint64_t max_size,
 		return fail(err, &E_SENDER);
 	if (parse_params(arg + plen, 0, ext, max_size, ma, NULL, err) == -1)
 		return -1;
-	if (has_8bit(arg, plen) && !ma->ma_smtputf8)
+	if (mailaddr_has_8bit(arg, plen) && !ma->ma_smtputf8)
 		return fail(err, &E_UTF8);
 	flags = ma->ma_smtputf8 ? MAILADDR_UTF8 : 0;
 	if (mailaddr_parse_path(&ma->ma_from, arg, plen, 1, flags,
@@ -580,7 +568,7 @@ smtp_parse_rcpt(const char *arg, unsigned int ext, int smtputf8,
 		ra->ra_postmaster = 1;
 		return 0;
 	}
-	if (has_8bit(arg, plen) && !smtputf8)
+	if (mailaddr_has_8bit(arg, plen) && !smtputf8)
 		return fail(err, &E_UTF8);
 	if (mailaddr_parse_path(&ra->ra_to, arg, plen, 0,
 	    smtputf8 ? MAILADDR_UTF8 : 0, NULL) == -1)
