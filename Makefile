@@ -240,8 +240,9 @@ $(LIBSMTPD): $(SMTPD_LIBOBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-# Every atf-c program also gets regress/atf_lsan.c (sanitizer settings).
-ATF_SUPPORT =	$(OBJDIR)/regress/atf_lsan.o
+# Every atf-c program also gets regress/atf_lsan.c (sanitizer settings)
+# and regress/test_conf.c (files and configurations for tests).
+ATF_SUPPORT =	$(OBJDIR)/regress/atf_lsan.o $(OBJDIR)/regress/test_conf.o
 
 $(BUILD)/regress/%: $(OBJDIR)/regress/%.o $(ATF_SUPPORT) $(LIBSMTPD) \
 	    $(LIBPOSTERN)

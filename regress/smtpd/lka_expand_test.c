@@ -19,29 +19,18 @@
 #include "envelope.h"
 #include "lka.h"
 #include "table.h"
+#include "../test_conf.h"
 
 static struct smtpd_config	*conf;
 static struct lka_ctx		 ctx;
 static char			 cwd[1024];
 
-static void
-write_file(const char *path, const char *text)
-{
-	FILE	*fp;
-
-	ATF_REQUIRE((fp = fopen(path, "w")) != NULL);
-	fputs(text, fp);
-	fclose(fp);
-}
-
 /* @DIR@ in text becomes the work directory. */
 static void
 setup(const char *text)
 {
-	struct config_opts	 o;
-	char			*errs = NULL, buf[8192], *p;
-	size_t			 len = 0, n = 0;
-	FILE			*err;
+	char			 buf[8192];
+	size_t			 n = 0;
 
 	ATF_REQUIRE(getcwd(cwd, sizeof(cwd)) != NULL);
 	while (*text != '\0' && n + strlen(cwd) + 1 < sizeof(buf)) {
@@ -53,22 +42,11 @@ setup(const char *text)
 			buf[n++] = *text++;
 	}
 	buf[n] = '\0';
-	write_file("t.conf", buf);
-	config_opts_init(&o);
-	o.co_no_files = 1;
-	o.co_no_resolve = 1;
-	ATF_REQUIRE((err = open_memstream(&errs, &len)) != NULL);
-	o.co_err = err;
-	conf = config_parse("t.conf", &o);
-	fclose(err);
-	config_opts_clear(&o);
-	ATF_REQUIRE_MSG(conf != NULL, "%s", errs);
-	free(errs);
+	conf = test_conf_parse(buf);
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.lc_conf = conf;
 	ctx.lc_tables = table_set_load(conf, NULL);
 	ctx.lc_alias_user = "nobody";
-	(void)p;
 }
 
 static void
@@ -209,8 +187,8 @@ write_aliases(void)
 		strlcpy(rest, p + 5, sizeof(rest));
 		snprintf(p, sizeof(buf) - (p - buf), "%s%s", cwd, rest);
 	}
-	write_file("aliases", buf);
-	write_file("list.inc", "# members\nbob\ncarol, ext2@example.net\n");
+	test_write_file("aliases", buf);
+	test_write_file("list.inc", "# members\nbob\ncarol, ext2@example.net\n");
 }
 
 ATF_TC_WITHOUT_HEAD(local_user);
@@ -403,9 +381,9 @@ ATF_TC_BODY(forward, tc)
 	const struct envelope	*e;
 	int			 i;
 
-	write_file("fwd.nobody", "# forward\nfar@example.net, \\nobody\n"
+	test_write_file("fwd.nobody", "# forward\nfar@example.net, \\nobody\n"
 	    "\"|/usr/bin/procmail -a x\"\n:include:/etc/passwd\n");
-	write_file("fwd.bob", "far@example.net\n");
+	test_write_file("fwd.bob", "far@example.net\n");
 	setup(SYSTEM);
 	x = expand("127.0.0.1", "nobody@localhost");
 	ATF_REQUIRE_EQ_MSG(lka_expand_code(x), 250, "%s", lka_expand_text(x));
@@ -428,15 +406,15 @@ ATF_TC_BODY(forward, tc)
 	lka_expand_free(x);
 
 	/* an empty .forward is no .forward */
-	write_file("fwd.nobody", "\n \n# nothing\n");
+	test_write_file("fwd.nobody", "\n \n# nothing\n");
 	x = expand("127.0.0.1", "nobody@localhost");
 	ATF_CHECK_EQ(lka_expand_code(x), 250);
 	ATF_CHECK_EQ(lka_expand_count(x), 1);
 	lka_expand_free(x);
 
 	/* refused by the parent's checks: ignored */
-	write_file("fwd.nobody", "far@example.net\n");
-	write_file("fwd.nobody.perm", "");
+	test_write_file("fwd.nobody", "far@example.net\n");
+	test_write_file("fwd.nobody.perm", "");
 	x = expand("127.0.0.1", "nobody@localhost");
 	ATF_CHECK_EQ(lka_expand_code(x), 250);
 	ATF_CHECK_EQ(lka_expand_count(x), 1);
@@ -445,7 +423,7 @@ ATF_TC_BODY(forward, tc)
 	unlink("fwd.nobody.perm");
 
 	/* a broken .forward: temporary failure */
-	write_file("fwd.nobody", "\"|unbalanced\n");
+	test_write_file("fwd.nobody", "\"|unbalanced\n");
 	x = expand("127.0.0.1", "nobody@localhost");
 	ATF_CHECK_EQ(lka_expand_code(x), 451);
 	lka_expand_free(x);

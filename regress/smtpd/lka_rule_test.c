@@ -16,6 +16,7 @@
 #include "envelope.h"
 #include "lka.h"
 #include "table.h"
+#include "../test_conf.h"
 
 static struct smtpd_config	*conf;
 static struct lka_ctx		 ctx;
@@ -23,34 +24,9 @@ static char			*localaddrs[] = { "192.0.2.10",
 				    "2001:db8::10" };
 
 static void
-write_file(const char *path, const char *text)
-{
-	FILE	*fp;
-
-	ATF_REQUIRE((fp = fopen(path, "w")) != NULL);
-	fputs(text, fp);
-	fclose(fp);
-}
-
-static void
 setup(const char *text)
 {
-	struct config_opts	 o;
-	char			*errs = NULL;
-	size_t			 len = 0;
-	FILE			*err;
-
-	write_file("t.conf", text);
-	config_opts_init(&o);
-	o.co_no_files = 1;
-	o.co_no_resolve = 1;
-	ATF_REQUIRE((err = open_memstream(&errs, &len)) != NULL);
-	o.co_err = err;
-	conf = config_parse("t.conf", &o);
-	fclose(err);
-	config_opts_clear(&o);
-	ATF_REQUIRE_MSG(conf != NULL, "%s", errs);
-	free(errs);
+	conf = test_conf_parse(text);
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.lc_conf = conf;
 	ctx.lc_tables = table_set_load(conf, NULL);
@@ -228,8 +204,8 @@ ATF_TC_BODY(mapping_and_file_tables, tc)
 	char	text[4096], cwd[1024];
 
 	ATF_REQUIRE(getcwd(cwd, sizeof(cwd)) != NULL);
-	write_file("domains", "# domains\nexample.org\n*.example.net\n");
-	write_file("senders", "alice@example.org  ok\n@trusted.example ok\n");
+	test_write_file("domains", "# domains\nexample.org\n*.example.net\n");
+	test_write_file("senders", "alice@example.org  ok\n@trusted.example ok\n");
 	snprintf(text, sizeof(text), "listen on 127.0.0.1\n"
 	    "table d \"file:%s/domains\"\n"
 	    "table s \"file:%s/senders\"\n"

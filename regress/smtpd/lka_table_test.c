@@ -20,39 +20,7 @@
 #include "config.h"
 #include "mailaddr.h"
 #include "table.h"
-
-static void
-write_file(const char *path, const char *text)
-{
-	FILE	*fp;
-
-	ATF_REQUIRE((fp = fopen(path, "w")) != NULL);
-	fputs(text, fp);
-	fclose(fp);
-}
-
-static struct smtpd_config *
-parse(const char *text)
-{
-	struct config_opts	 o;
-	struct smtpd_config	*c;
-	char			*errs = NULL;
-	size_t			 len = 0;
-	FILE			*err;
-
-	write_file("t.conf", text);
-	config_opts_init(&o);
-	o.co_no_files = 1;
-	o.co_no_resolve = 1;
-	ATF_REQUIRE((err = open_memstream(&errs, &len)) != NULL);
-	o.co_err = err;
-	c = config_parse("t.conf", &o);
-	fclose(err);
-	config_opts_clear(&o);
-	ATF_REQUIRE_MSG(c != NULL, "%s", errs);
-	free(errs);
-	return c;
-}
+#include "../test_conf.h"
 
 static struct table_data *
 get(struct table_set *ts, struct smtpd_config *c, const char *name)
@@ -84,7 +52,7 @@ ATF_TC_BODY(inline_list_and_map, tc)
 	struct table_data	*l, *m;
 	const char		*v;
 
-	c = parse("table l { Alice, \"bob\", \"*.Example.org\" }\n"
+	c = test_conf_parse("table l { Alice, \"bob\", \"*.Example.org\" }\n"
 	    "table m { K1 = v1, \"k2\" = \"Value Two\", k1 = last }\n" RULES);
 	ts = table_set_load(c, NULL);
 	l = get(ts, c, "l");
@@ -111,7 +79,7 @@ ATF_TC_BODY(domain_globs, tc)
 	struct table_set	*ts;
 	struct table_data	*d;
 
-	c = parse("table d { example.com, \"*.Example.org\", \"a*z.net\" }\n"
+	c = test_conf_parse("table d { example.com, \"*.Example.org\", \"a*z.net\" }\n"
 	    RULES);
 	ts = table_set_load(c, NULL);
 	d = get(ts, c, "d");
@@ -138,7 +106,7 @@ ATF_TC_BODY(mailaddr, tc)
 	struct table_set	*ts;
 	struct table_data	*t, *all;
 
-	c = parse("table t { bob, \"@example.org\", \"alice@*.example.net\","
+	c = test_conf_parse("table t { bob, \"@example.org\", \"alice@*.example.net\","
 	    " \"carol+x@example.com\" }\ntable all { \"@\" }\n" RULES);
 	ts = table_set_load(c, NULL);
 	t = get(ts, c, "t");
@@ -175,7 +143,7 @@ ATF_TC_BODY(netaddr, tc)
 	struct table_set	*ts;
 	struct table_data	*n;
 
-	c = parse("table n { \"10.0.0.0/8\", \"192.168.1.5\", \"::1\", "
+	c = test_conf_parse("table n { \"10.0.0.0/8\", \"192.168.1.5\", \"::1\", "
 	    "\"ipv6:2001:db8::/32\", \"[fe80::1]\", \"172.16.0.0/12\" }\n"
 	    RULES);
 	ts = table_set_load(c, NULL);
@@ -203,7 +171,7 @@ ATF_TC_BODY(regex, tc)
 	struct table_set	*ts;
 	struct table_data	*r, *bad;
 
-	c = parse("table r { \"^a.*z$\", \"[0-9]{3}\" }\n"
+	c = test_conf_parse("table r { \"^a.*z$\", \"[0-9]{3}\" }\n"
 	    "table bad { \"(unclosed\" }\n" RULES);
 	ts = table_set_load(c, NULL);
 	r = get(ts, c, "r");
@@ -226,12 +194,12 @@ ATF_TC_BODY(file_table_and_reload, tc)
 	char			 conf[4096], cwd[1024];
 
 	ATF_REQUIRE(getcwd(cwd, sizeof(cwd)) != NULL);
-	write_file("map", "# a comment\nAlice  alice@example.org\n"
+	test_write_file("map", "# a comment\nAlice  alice@example.org\n"
 	    "bob: bob@example.org, carol\n");
 	snprintf(conf, sizeof(conf), "table f \"file:%s/map\"\n"
 	    "table s \"%s/map\"\ntable gone \"file:%s/none\"\n" RULES,
 	    cwd, cwd, cwd);
-	c = parse(conf);
+	c = test_conf_parse(conf);
 	ts = table_set_load(c, NULL);
 	f = get(ts, c, "f");
 	ATF_CHECK_EQ(table_lookup(f, "alice", &v), 1);
@@ -245,7 +213,7 @@ ATF_TC_BODY(file_table_and_reload, tc)
 
 	/* the file disappears: a reload keeps what was there */
 	ATF_REQUIRE(unlink("map") == 0);
-	c2 = parse(conf);
+	c2 = test_conf_parse(conf);
 	ts2 = table_set_load(c2, ts);
 	table_set_free(ts);
 	config_free(c);
@@ -254,14 +222,14 @@ ATF_TC_BODY(file_table_and_reload, tc)
 	ATF_CHECK_STREQ(v, "alice@example.org");
 
 	/* and a bad file too */
-	write_file("map", "key value\nlist-line-in-a-mapping\n");
+	test_write_file("map", "key value\nlist-line-in-a-mapping\n");
 	ts3 = table_set_load(c2, ts2);
 	ATF_CHECK_EQ(table_lookup(table_set_get(ts3,
 	    config_table_find(c2, "f")), "bob", &v), 1);
 	table_set_free(ts2);
 
 	/* a good file is read again */
-	write_file("map", "alice new@example.org\n");
+	test_write_file("map", "alice new@example.org\n");
 	ts2 = table_set_load(c2, ts3);
 	ATF_CHECK_EQ(table_lookup(get(ts2, c2, "f"), "alice", &v), 1);
 	ATF_CHECK_STREQ(v, "new@example.org");
@@ -281,7 +249,7 @@ ATF_TC_BODY(userinfo, tc)
 	gid_t			 gid;
 	char			 home[256];
 
-	c = parse("table u { vmail = \"1001:1002:/var/vmail\", "
+	c = test_conf_parse("table u { vmail = \"1001:1002:/var/vmail\", "
 	    "bad = \"x:1:/h\", rel = \"1:1:home\" }\n" RULES);
 	ts = table_set_load(c, NULL);
 	u = get(ts, c, "u");
@@ -346,7 +314,7 @@ ATF_TC_BODY(db_table, tc)
 	snprintf(conf, sizeof(conf), "table m \"db:%s/map.db\"\n"
 	    "table s \"db:%s/set.db\"\ntable bad \"db:%s/t.conf\"\n" RULES,
 	    cwd, cwd, cwd);
-	c = parse(conf);
+	c = test_conf_parse(conf);
 	ts = table_set_load(c, NULL);
 	d = get(ts, c, "m");
 	ATF_CHECK_EQ(table_lookup(d, "ALICE", &v), 1);
@@ -370,7 +338,7 @@ ATF_TC_BODY(db_table, tc)
 	ATF_CHECK_EQ(table_lookup(d, "team", &v), 0);
 
 	/* a broken file: the contents stay */
-	write_file("map.db", "not a db\n");
+	test_write_file("map.db", "not a db\n");
 	tv[0].tv_sec = tv[1].tv_sec = time(NULL) + 20;
 	ATF_REQUIRE(utimensat(AT_FDCWD, "map.db", tv, 0) == 0);
 	ATF_CHECK_EQ(table_lookup(d, "carol", &v), 1);
