@@ -568,11 +568,6 @@ proc_generic(enum proc_id peer, struct ipc_msg *msg)
 /* ------------------------------------------------------------------ */
 /* Child side */
 
-/*
- * A peer other than the parent went away.  During a clean shutdown the
- * parent's IMSG_PROC_SHUTDOWN may still be on its way: give it a short
- * grace period so that a clean stop is not logged as a failure.
- */
 void
 proc_shutdown_hold(void)
 {
@@ -606,6 +601,11 @@ proc_peer_open(enum proc_id peer)
 	return proc_chans[peer].pc_open;
 }
 
+/*
+ * A peer other than the parent went away.  During a clean shutdown the
+ * parent's IMSG_PROC_SHUTDOWN may still be on its way: give it a short
+ * grace period so that a clean stop is not logged as a failure.
+ */
 static void
 proc_child_lost(enum proc_id peer)
 {
