@@ -109,6 +109,17 @@ fs_write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
+/* Remove a file that could not be completed: -1, errno kept. */
+static int
+fs_discard(int at, const char *path)
+{
+	int	saved = errno;
+
+	(void)unlinkat(at, path, 0);
+	errno = saved;
+	return -1;
+}
+
 /* A new file holding exactly text (fsync'd if sync), or -1. */
 static int
 fs_write_file(int at, const char *path, const char *text, size_t len,
@@ -123,16 +134,11 @@ fs_write_file(int at, const char *path, const char *text, size_t len,
 	if (fs_write_all(fd, text, len) == -1 || (sync && fsync(fd) == -1)) {
 		saved = errno;
 		close(fd);
-		unlinkat(at, path, 0);
 		errno = saved;
-		return -1;
+		return fs_discard(at, path);
 	}
-	if (close(fd) == -1) {
-		saved = errno;
-		unlinkat(at, path, 0);
-		errno = saved;
-		return -1;
-	}
+	if (close(fd) == -1)
+		return fs_discard(at, path);
 	return 0;
 }
 
@@ -498,17 +504,12 @@ static int
 fs_envelope_install(uint64_t evpid)
 {
 	char	 path[FS_PATH_MAX], tmp[FS_PATH_MAX];
-	int	 saved;
 
 	if (fs_evpfile(path, 0, evpid) == -1 ||
 	    fs_path(tmp, "%s%s", path, FS_TMP_SUFFIX) == -1)
 		return -1;
-	if (renameat(fs_root, tmp, fs_root, path) == -1) {
-		saved = errno;
-		unlinkat(fs_root, tmp, 0);
-		errno = saved;
-		return -1;
-	}
+	if (renameat(fs_root, tmp, fs_root, path) == -1)
+		return fs_discard(fs_root, tmp);
 	return 0;
 }
 
