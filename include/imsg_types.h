@@ -78,6 +78,43 @@
  *				fd: read end of the delivery child's status
  *				pipe (-1 when not ok)
  *  IMSG_PARENT_DELIVERY_EXIT	int wait status of the delivery child
+ *
+ * TLS private keys (issue 5).  Keys live only in ca.  smtp and mta build
+ * their TLS contexts from the certificates and give OpenSSL a key whose
+ * private operations are forwarded here (tls_key.c).  The call is
+ * synchronous: the asking process writes one request and blocks until
+ * the answer (proc_call()), so at most one request per peer is in
+ * flight and ca never sends anything unasked on these channels.
+ * "keyid" is the SHA-256 of the certificate's DER SubjectPublicKeyInfo
+ * (32 bytes), so a reload that changes a key can never make ca use the
+ * wrong one.  peerid: 0.
+ *
+ * smtp|mta <-> ca
+ *  IMSG_CA_RSA_PRIVENC	data keyid, u32 padding (RSA_*_PADDING), data
+ *				input (at most the key size)
+ *  IMSG_CA_RSA_PRIVDEC	same payload
+ *  IMSG_CA_ECDSA_SIGN	data keyid, data digest (at most 64 bytes)
+ *  IMSG_CA_RESULT		u32 ok (1/0), data output (DER ECDSA-Sig-Value
+ *				or RSA output; NULL when not ok)
+ *
+ * AUTH (issue 5).  smtp decodes the exchange; lka checks the secret
+ * against the listener's credentials table (crypt(3)), or asks the
+ * parent to check a system account through PAM.  Passwords are wiped
+ * (explicit_bzero) by every process as soon as it is done with them.
+ * Result codes: 0 accepted, 1 refused (535), 2 temporary failure (454).
+ *
+ * smtp <-> lka (peerid: smtp's request id)
+ *  IMSG_SMTP_AUTH		u32 listener index, string user, string password
+ *  IMSG_LKA_AUTH		u32 result
+ *  IMSG_SMTP_SENDER_CHECK	u32 listener index, string authenticated user,
+ *				string MAIL FROM address ("" for <>); asked
+ *				only when the listener has `senders`
+ *  IMSG_LKA_SENDER_CHECK	u32 result (0 allowed, 1 refused, 2 tempfail)
+ *
+ * lka <-> parent (peerid: lka's request id)
+ *  IMSG_LKA_AUTH_PAM		string user, string password: the parent
+ *				forks a child that runs PAM service "smtpd"
+ *  IMSG_PARENT_AUTH_PAM	u32 result
  */
 #ifndef POSTERN_IMSG_TYPES_H
 #define POSTERN_IMSG_TYPES_H
@@ -150,6 +187,18 @@ enum imsg_type {
 	IMSG_MDA_FORK,
 	IMSG_PARENT_FORK,
 	IMSG_PARENT_DELIVERY_EXIT,
+
+	/* TLS keys and AUTH, see above */
+	IMSG_CA_RSA_PRIVENC,
+	IMSG_CA_RSA_PRIVDEC,
+	IMSG_CA_ECDSA_SIGN,
+	IMSG_CA_RESULT,
+	IMSG_SMTP_AUTH,
+	IMSG_LKA_AUTH,
+	IMSG_SMTP_SENDER_CHECK,
+	IMSG_LKA_SENDER_CHECK,
+	IMSG_LKA_AUTH_PAM,
+	IMSG_PARENT_AUTH_PAM,
 
 	IMSG_TYPE_COUNT
 };

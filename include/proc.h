@@ -134,6 +134,19 @@ void		 proc_compose(enum proc_id to, uint32_t type, uint32_t peerid,
 void		 proc_send(enum proc_id to, uint32_t type, uint32_t peerid,
 		    int fd, const struct msg_out *);
 
+/*
+ * A synchronous request, for work OpenSSL needs done inside one of its
+ * callbacks (the private-key operations that ca performs): send mo to
+ * the peer and block, without running the event loop, until the peer's
+ * answer of type want arrives; handler gets it and must not keep msg.
+ * Only for a channel on which the peer never sends anything unasked.
+ * Any other message, a broken channel, or no answer within timeout_ms
+ * is fatal: the process cannot go on without its peer.
+ */
+void		 proc_call(enum proc_id to, uint32_t type, const struct msg_out *,
+		    uint32_t want, void (*handler)(const struct ipc_msg *, void *),
+		    void *arg, int timeout_ms);
+
 /* Fatal: names this process, the peer and the message type. */
 __dead void	 proc_bad_msg(enum proc_id peer, const struct ipc_msg *,
 		    const char *why);

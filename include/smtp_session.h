@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "postern_limits.h"
+#include "tls.h"
 
 /* A listening socket received from the parent; sessions hold a
  * reference, so that a reload can drop it while they last. */
@@ -51,6 +52,9 @@ enum smtp_wait {
 	SMTP_W_CREATE,		/* IMSG_QUEUE_MESSAGE_CREATE */
 	SMTP_W_RCPT,		/* IMSG_LKA_RCPT */
 	SMTP_W_COMMIT,		/* IMSG_QUEUE_MESSAGE_COMMIT */
+	SMTP_W_TLS,		/* the TLS handshake (STARTTLS, smtps) */
+	SMTP_W_AUTH,		/* IMSG_LKA_AUTH, then the failure delay */
+	SMTP_W_SENDER,		/* IMSG_LKA_SENDER_CHECK */
 };
 
 /* s_flags */
@@ -61,8 +65,12 @@ enum smtp_wait {
 #define SF_ZOMBIE	0x0010	/* socket gone, an answer still due */
 #define SF_PRESSURE	0x0020	/* timeouts set for a crowded server */
 #define SF_CHUNK_BAD	0x0040	/* current BDAT chunk is discarded */
+#define SF_TLS		0x0080	/* the channel is encrypted */
+#define SF_TLS_VERIFIED	0x0100	/* ... and the client's certificate verified */
+#define SF_AUTHENTICATED 0x0200	/* AUTH succeeded: s_authuser is set */
 
 struct smtp_tx;
+struct smtp_auth;		/* smtp_auth.c */
 
 struct smtp_session {
 	RB_ENTRY(smtp_session)	 s_node;	/* by s_reqid */
@@ -85,6 +93,10 @@ struct smtp_session {
 	uint64_t		 s_chunk_size;	/* for its reply */
 	char			*s_helo;	/* NULL before HELO/EHLO */
 	struct smtp_tx		*s_tx;
+	SSL			*s_ssl;		/* NULL: plaintext */
+	char			 s_tls[TLS_DESC_MAX];	/* tls_describe() */
+	char			 s_authuser[SMTP_AUTHUSER_MAX + 1];
+	struct smtp_auth	*s_auth;	/* an AUTH exchange in progress */
 	const char		*s_reason;	/* why it ends, for the log */
 	char			 s_cmd[SMTP_LOG_CMD_MAX + 1]; /* for logs */
 };

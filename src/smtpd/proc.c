@@ -391,6 +391,56 @@ proc_send(enum proc_id to, uint32_t type, uint32_t peerid, int fd,
 	proc_compose(to, type, peerid, fd, m_data(mo), m_len(mo));
 }
 
+void
+proc_call(enum proc_id to, uint32_t type, const struct msg_out *mo,
+    uint32_t want, void (*handler)(const struct ipc_msg *, void *),
+    void *arg, int timeout_ms)
+{
+	struct proc_chan	*pc = &proc_chans[to];
+	struct ipc_msg		 msg;
+	struct pollfd		 pfd;
+	struct timespec		 t0, t1;
+	ssize_t			 n;
+	int			 r, left;
+
+	proc_send(to, type, 0, -1, mo);
+	if (!pc->pc_open || proc_chan_flush_sync(to) == -1)
+		fatalx("%s: proc_call: cannot send %s to %s",
+		    proc_name(proc_me), imsg_type_name(type), proc_name(to));
+	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		if ((r = ipc_get(&pc->pc_ipc, &msg)) == -1)
+			fatalx("%s: proc_call: malformed message from %s",
+			    proc_name(proc_me), proc_name(to));
+		if (r == 1)
+			break;
+		(void)clock_gettime(CLOCK_MONOTONIC, &t1);
+		left = timeout_ms - (int)((t1.tv_sec - t0.tv_sec) * 1000 +
+		    (t1.tv_nsec - t0.tv_nsec) / 1000000);
+		if (left <= 0)
+			fatalx("%s: proc_call: %s did not answer %s within "
+			    "%d ms", proc_name(proc_me), proc_name(to),
+			    imsg_type_name(type), timeout_ms);
+		pfd.fd = pc->pc_ipc.ch_fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, left) == -1 && errno != EINTR)
+			fatal("%s: proc_call: poll", proc_name(proc_me));
+		n = ipc_read(&pc->pc_ipc);
+		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
+			fatalx("%s: proc_call: lost %s waiting for the answer "
+			    "to %s", proc_name(proc_me), proc_name(to),
+			    imsg_type_name(type));
+	}
+	if (log_trace_get() & TRACE_IMSG)
+		log_info("imsg: %s <- %s: %s len=%zu (call)",
+		    proc_name(proc_me), proc_name(to),
+		    imsg_type_name(msg.hdr.type), msg.datalen);
+	if (msg.hdr.type != want || msg.fd != -1)
+		proc_bad_msg(to, &msg, "unexpected answer to a call");
+	handler(&msg, arg);
+	proc_chan_update(pc);
+}
+
 __dead void
 proc_bad_msg(enum proc_id peer, const struct ipc_msg *msg, const char *why)
 {
