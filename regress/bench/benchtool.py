@@ -30,11 +30,17 @@
       The SMTP section for one daemon: start CMD (in the foreground,
       output to --log), wait until --port greets (220), then for each
       concurrency in --conc and each of --repeat rounds: empty --maildir,
-      run smtp-source (--source) with -s C -m --msgs -l --size, time it
-      (accepted), then poll the number of files in --maildir/new and cur
+      run smtp-source (--source) with -s C -m --msgs -l --size and the
+      words of --source-args, time it (accepted), then poll the number of files in --maildir/new and cur
       until it reaches --msgs (delivered), --timeout s have passed since
       smtp-source started, or none arrived for --stall s.  The CPU time
-      of the daemon's process tree over that interval is reported too.  Then, if --idle
+      of the daemon's process tree over that interval is reported too,
+      and the client's (user + system of --source and the processes it
+      waited for, from start to exit).  A concurrency may be C,ARG,...:
+      the ARGs are added to that run's command line, and the whole word
+      names the run in the output (tlsload.py: "20,--per-conn,10").
+      The client's output goes to --source-log (default: --log).
+      Then, if --idle
       N > 0, measure the process tree's PSS, open N connections that each
       read the greeting and said EHLO, wait --settle s, measure again.
       Stop with --stop ("TERM" or a shell command; "{pid}" is replaced)
@@ -42,6 +48,7 @@
         ready MS
         backlog N    (of the listening socket, from ss)
         load C MSGS ACCEPT_S DELIVER_S DELIVERED SOURCE_RC CPU_S LOADAVG
+             CLIENT_CPU_S
         cpu C NAME=CPU_S...
         idle N_OPEN PSS_BEFORE_KB PSS_AFTER_KB NPROC_BEFORE NPROC_AFTER
         stop MS
@@ -50,12 +57,21 @@
   benchtool.py smtpsum FILE
       Summarise the output of `smtp`: for each concurrency a line
         rate C ACCEPTED_PER_S DELIVERED_PER_S ROUNDS FAILED CPU_MS_PER_MSG
+             CLIENT_CPU_MS_PER_MSG CLIENT_CPU_PERCENT
         loadavg MIN MAX   (1-minute load average before the runs)
       (medians over the rounds; CPU: of the daemon's processes from the
-      start of smtp-source until all were delivered; a round whose messages were not all
+      start of smtp-source until all were delivered; client CPU per
+      message and as a percentage of one CPU over the client's run time;
+      a round whose messages were not all
       delivered counts as FAILED and not in the delivered median), and
         idle N_OPEN KIB_PER_SESSION NPROC_BEFORE NPROC_AFTER
         backlog N
+  benchtool.py cpusum FILE RUN
+      From the output of `smtp`: each process's CPU ms per message in the
+      runs named RUN (median over rounds), "NAME=MS ...", largest first.
+  benchtool.py tlsclient FILE
+      Sum the summary lines of tlsload.py in FILE: "sessions N errors E
+      proto P=N,... cipher C,... error \"FIRST\"".
   benchtool.py alive PID...
       Exit 0 if any PID is still a live (non-zombie) process.
   benchtool.py timeit RUNS WARMUP -- CMD...
@@ -79,6 +95,7 @@ import os
 import pwd
 import re
 import resource
+import shlex
 import signal
 import statistics
 import subprocess
@@ -468,6 +485,10 @@ def cmd_smtp(args):
     ap.add_argument("--maildir", required=True)
     ap.add_argument("--stop", default="TERM")
     ap.add_argument("--source", required=True)
+    ap.add_argument("--source-args", default="",
+                    help="more words for every --source command line")
+    ap.add_argument("--source-log", default="",
+                    help="file for the client's output (default: --log)")
     ap.add_argument("--sender", default="sender@localhost")
     ap.add_argument("--rcpt", required=True)
     ap.add_argument("--size", type=int, default=1024)
@@ -486,6 +507,7 @@ def cmd_smtp(args):
     o = ap.parse_args(args)
     cmd = o.cmd[1:] if o.cmd and o.cmd[0] == "--" else o.cmd
     log = open(o.log, "w")
+    slog = open(o.source_log, "a") if o.source_log else log
     t0 = time.time_ns()
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
                             stderr=subprocess.STDOUT)
@@ -528,36 +550,53 @@ def cmd_smtp(args):
     if rc == 0:
         time.sleep(1)
         for rnd in range(o.repeat):
-            for c in [int(x) for x in o.conc.split()]:
+            for run in o.conc.split():
+                c, *extra = run.split(",")
                 if proc.poll() is not None:
                     rc = 2
                     break
                 maildir_empty(o.maildir)
                 if o.hook:
-                    subprocess.call(o.hook.format(what="start", conc=c,
+                    subprocess.call(o.hook.format(what="start", conc=run,
                                                   pid=pid), shell=True)
-                log.write("bench: smtp-source -s %d -m %d (round %d)\n"
-                          % (c, o.msgs, rnd + 1))
+                srccmd = [o.source, "-s", c, "-m", str(o.msgs),
+                          "-l", str(o.size), "-f", o.sender, "-t", o.rcpt]
+                srccmd += shlex.split(o.source_args) + extra
+                srccmd.append("127.0.0.1:%d" % o.port)
+                log.write("bench: %s (round %d)\n"
+                          % (" ".join(srccmd), rnd + 1))
                 log.flush()
+                slog.write("bench: %s (round %d)\n"
+                           % (" ".join(srccmd), rnd + 1))
+                slog.flush()
                 cpu0 = tree_cpu(pid)
                 with open("/proc/loadavg") as f:
                     load0 = f.read().split()[0]
+                ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
                 a = time.perf_counter()
-                src = subprocess.Popen(
-                    [o.source, "-s", str(c), "-m", str(o.msgs),
-                     "-l", str(o.size), "-f", o.sender, "-t", o.rcpt,
-                     "127.0.0.1:%d" % o.port],
-                    stdin=subprocess.DEVNULL, stdout=log,
-                    stderr=subprocess.STDOUT)
+                # A process group of its own: a client that forks
+                # workers is stopped whole on a timeout.
+                src = subprocess.Popen(srccmd, stdin=subprocess.DEVNULL,
+                                       stdout=slog, stderr=subprocess.STDOUT,
+                                       start_new_session=True)
                 try:
                     src_rc = src.wait(o.timeout)
                     acc = time.perf_counter() - a
                 except subprocess.TimeoutExpired:
-                    src.kill()
+                    try:
+                        os.killpg(src.pid, signal.SIGKILL)
+                    except OSError:
+                        pass
                     src.wait()
                     src_rc = "timeout"
                     acc = None
+                ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+                ccpu = (ru1.ru_utime + ru1.ru_stime) - \
+                    (ru0.ru_utime + ru0.ru_stime)
                 dlv = None
+                # A client that failed will not have sent every message:
+                # wait only for what it got accepted.
+                stall = o.stall if src_rc == 0 else min(o.stall, 3)
                 n = maildir_count(o.maildir)
                 last, last_t = n, time.perf_counter()
                 while n < o.msgs and time.perf_counter() - a < o.timeout:
@@ -567,20 +606,21 @@ def cmd_smtp(args):
                     n = maildir_count(o.maildir)
                     if n != last:
                         last, last_t = n, time.perf_counter()
-                    elif time.perf_counter() - last_t > o.stall:
+                    elif time.perf_counter() - last_t > stall:
                         break
                 if n >= o.msgs:
                     dlv = time.perf_counter() - a
                 cpu1 = tree_cpu(pid)
                 cpu = {k: v - cpu0.get(k, 0) for k, v in cpu1.items()}
                 if o.hook:
-                    subprocess.call(o.hook.format(what="stop", conc=c,
+                    subprocess.call(o.hook.format(what="stop", conc=run,
                                                   pid=pid), shell=True)
-                print("load", c, o.msgs,
+                print("load", run, o.msgs,
                       "%.3f" % acc if acc is not None else "-",
                       "%.3f" % dlv if dlv is not None else "-", n, src_rc,
-                      "%.2f" % sum(cpu.values()), load0, flush=True)
-                print("cpu", c, " ".join(
+                      "%.2f" % sum(cpu.values()), load0, "%.2f" % ccpu,
+                      flush=True)
+                print("cpu", run, " ".join(
                     "%s=%.2f" % (k.replace(" ", "_"), v)
                     for k, v in sorted(cpu.items(), key=lambda x: -x[1])
                     if v > 0), flush=True)
@@ -626,14 +666,14 @@ def cmd_smtp(args):
 def cmd_smtpsum(args):
     acc, dlv, rounds, failed, order = {}, {}, {}, {}, []
     backlog = False
-    cpums, loads = {}, []
+    cpums, loads, ccpums, ccpupct = {}, [], {}, {}
     with open(args[0]) as f:
         for line in f:
             w = line.split()
             if not w:
                 continue
             if w[0] == "load" and len(w) >= 7:
-                c, msgs = int(w[1]), int(w[2])
+                c, msgs = w[1], int(w[2])
                 if c not in rounds:
                     order.append(c)
                     rounds[c] = failed[c] = 0
@@ -643,6 +683,12 @@ def cmd_smtpsum(args):
                     cpums.setdefault(c, []).append(
                         float(w[7]) * 1000.0 / max(int(w[5]), 1))
                     loads.append(float(w[8]))
+                if len(w) >= 10:
+                    ccpums.setdefault(c, []).append(
+                        float(w[9]) * 1000.0 / msgs)
+                    if w[3] != "-":
+                        ccpupct.setdefault(c, []).append(
+                            float(w[9]) * 100.0 / float(w[3]))
                 if w[3] != "-" and w[6] == "0":
                     acc[c].append(msgs / float(w[3]))
                 if w[4] != "-":
@@ -661,9 +707,58 @@ def cmd_smtpsum(args):
               "%.1f" % statistics.median(acc[c]) if acc[c] else "-",
               "%.1f" % statistics.median(dlv[c]) if dlv[c] else "-",
               rounds[c], failed[c],
-              "%.2f" % statistics.median(cpums[c]) if c in cpums else "-")
+              "%.2f" % statistics.median(cpums[c]) if c in cpums else "-",
+              "%.2f" % statistics.median(ccpums[c]) if c in ccpums else "-",
+              "%.0f" % statistics.median(ccpupct[c]) if c in ccpupct
+              else "-")
     if loads:
         print("loadavg %.1f %.1f" % (min(loads), max(loads)))
+
+
+def cmd_cpusum(args):
+    """CPU per message of each of the daemon's processes in the runs
+    named RUN (medians over the rounds), from the output of `smtp`."""
+    per, msgs = {}, None
+    with open(args[0]) as f:
+        for line in f:
+            w = line.split()
+            if len(w) >= 3 and w[0] == "load" and w[1] == args[1]:
+                msgs = max(int(w[5]), 1)
+            elif len(w) >= 2 and w[0] == "cpu" and w[1] == args[1] and msgs:
+                for kv in w[2:]:
+                    k, _, v = kv.partition("=")
+                    per.setdefault(k, []).append(float(v) * 1000.0 / msgs)
+                msgs = None
+    med = {k: statistics.median(v) for k, v in per.items()}
+    print(" ".join("%s=%.2f" % (k, v) for k, v in
+                   sorted(med.items(), key=lambda x: -x[1]) if v >= 0.005))
+
+
+def cmd_tlsclient(args):
+    """Sum the `tlsload` lines of a client log: the protocols and
+    ciphers negotiated, sessions, errors and the first error."""
+    proto, cipher, sessions, errors, err = {}, {}, 0, 0, ""
+    with open(args[0]) as f:
+        for line in f:
+            if not line.startswith("tlsload msgs "):
+                continue
+            head, _, e = line.rstrip("\n").partition(" error ")
+            w = head.split()
+            kv = dict(zip(w[1::2], w[2::2]))
+            sessions += int(kv.get("sessions", 0))
+            errors += int(kv.get("errors", 0))
+            for name, d in (("proto", proto), ("cipher", cipher)):
+                for item in kv.get(name, "-").split(","):
+                    if item == "-":
+                        continue
+                    k, _, n = item.partition("=")
+                    d[k] = d.get(k, 0) + (int(n) if n else 1)
+            if not err and e and e != '""':
+                err = json.loads(e)
+    print("sessions %d errors %d proto %s cipher %s error %s" % (
+        sessions, errors,
+        ",".join("%s=%d" % kv for kv in sorted(proto.items())) or "-",
+        ",".join(sorted(cipher)) or "-", json.dumps(err)))
 
 
 def cmd_alive(args):
@@ -739,7 +834,8 @@ def cmd_div(args):
 def fmt(v, unit):
     x = num(v)
     if x is None:
-        return "-"
+        # A measured failure ("fails", with the error in a note).
+        return v if v.startswith("fails") else "-"
     if unit == "count":
         return "%d" % round(x)
     if unit == "Minstr":

@@ -50,6 +50,14 @@ TXT=$B/results.txt
 : "${BENCH_FS:=disk}"		# loop: spools, Maildirs on a fresh ext4
 : "${BENCH_FS_SIZE:=4G}"		# size of that file system's image
 : "${BENCH_SMTP_DAEMONS:=postern opensmtpd5 opensmtpd postfix}"
+: "${BENCH_TLS_KEYS:=rsa ecdsa}"	# server key types of the tls section
+: "${BENCH_TLS_DAEMONS:=postern opensmtpd postfix}"
+: "${BENCH_TLS_MSGS:=3000}"		# messages per tlsload run
+: "${BENCH_TLS_CONC:=20}"		# concurrent TLS sessions
+: "${BENCH_TLS_REUSE:=10}"		# messages per session, reuse runs
+: "${BENCH_TLS12:=1}"		# 1: also a run with TLS 1.2
+: "${BENCH_TLS_PROCS:=2}"		# client processes
+: "${BENCH_TLS_CHECKPROCS:=4}"	# client processes of the capacity check
 
 # Postern is run from a copy taken when the run starts, so that a
 # rebuild during the run cannot change (or briefly remove) it.  It
@@ -634,13 +642,14 @@ smtp_postern() {
 	# max-sessions-per-ip: Postern's default (64) is below the 100
 	# concurrent clients and 500 idle sessions that all come from
 	# 127.0.0.1 here; neither reference has such a cap.
+	tls_conf
 	cat >"$d/smtpd.conf" <<-EOF
 	# Postern bench instance: own spool, control socket and pid file.
 	queue path "$d/spool"
 	control socket "$d/control.sock"
 	pidfile "$d/smtpd.pid"
 	smtp limit max-sessions-per-ip 2000
-	listen on 127.0.0.1 port $PORT_P
+	${T_PKI}listen on 127.0.0.1 port $PORT_P$T_LISTEN
 	action "bench" maildir
 	match from any for domain "localhost" action "bench"
 	EOF
@@ -671,8 +680,9 @@ smtp_opensmtpd() {
 	printf 'lookup file bind\nnameserver 127.0.0.1\n' >"$d/resolv.conf"
 	printf '127.0.0.1\tlocalhost %s\n::1\tlocalhost\n' "$(hostname)" \
 	    >"$d/hosts"
+	tls_conf
 	cat >"$d/smtpd.conf" <<-EOF
-	listen on 127.0.0.1 port $PORT_O
+	${T_PKI}listen on 127.0.0.1 port $PORT_O$T_LISTEN
 	action "bench" maildir
 	match from any for domain "localhost" action "bench"
 	EOF
@@ -724,6 +734,11 @@ smtp_postfix() {
 	    "smtputf8_enable = no" \
 	    "maillog_file = $d/maillog" \
 	    "maillog_file_prefixes = $d" >"$d/postconf.out" 2>&1 ||
+	    { [ -n "${TLS_KEY:-}" ] &&
+	    ! LD_LIBRARY_PATH=$PF_LIB "$PF_SBIN/postconf" -c "$d/etc" -e \
+	    "smtpd_tls_cert_file = $TLS_KEY.pem" \
+	    "smtpd_tls_key_file = $TLS_KEY.key" \
+	    "smtpd_tls_security_level = may" >>"$d/postconf.out" 2>&1; } ||
 	    ! pf_check "$d"; then
 		note "smtp: Postfix skipped: postconf or postfix check failed: $(head -n 2 "$d/postconf.out" "$d/check.out" 2>/dev/null | tr '\n' ' ')"
 		return 1
@@ -863,12 +878,16 @@ smtp_setup() {
 }
 
 # smtp_one NAME CONC IDLE WHAT: one start, run, stop of daemon NAME
-# (the S_* variables set by smtp_NAME); appends to smtp.NAME.out.
+# (the S_* variables set by smtp_NAME); appends to smtp.NAME.out, or to
+# S_OUTF if set (with S_SRCARGS added to the client's command line and
+# its output in S_SRCLOG: the tls section).
 smtp_one() {
 	conc=$2 idle=$3 what=$4
+	outf=${S_OUTF:-$B/smtp.$name.out}
 	eval "set -- $S_CMD"
 	tool smtp --log "$S_DIR/log.$what" --port "$S_PORT" \
 	    --maildir "$S_MAILDIR" --stop "$S_STOP" --source "$src" \
+	    --source-args "${S_SRCARGS:-}" --source-log "${S_SRCLOG:-}" \
 	    --sender "sender@localhost" --rcpt "$BENCH_USER@localhost" \
 	    --size "$BENCH_SIZE" --msgs "$S_MSGS" \
 	    --conc "$conc" --repeat 1 \
@@ -876,7 +895,7 @@ smtp_one() {
 	    --settle "$BENCH_SETTLE" -- "$@" >"$B/smtp.out"
 	rc=$?
 	sed "s/^/bench: smtp: $name: /" "$B/smtp.out"
-	cat "$B/smtp.out" >>"$B/smtp.$name.out"
+	cat "$B/smtp.out" >>"$outf"
 	log=$S_DIR/log.$what
 	case $rc in
 	0) ;;
@@ -938,6 +957,229 @@ smtp_rows() {
 	note "smtp: OpenSMTPD runs with resolv.conf 'lookup file bind' and 127.0.0.1 named in /etc/hosts (it resolves the client before the greeting); its column is with listen(2) backlog raised to SOMAXCONN by LD_PRELOAD (listen_backlog.c); the 'backlog 5' rows are OpenSMTPD as shipped"
 	note "smtp: server CPU per message = CPU time (user + system) of the daemon's processes, with the children they reaped (delivery helpers, Postfix's exited smtpd), from the start of smtp-source until all messages were delivered, divided by the messages; the machine's other load does not change it much, unlike msg/s"
 	note "smtp: memory per idle session = (PSS of the daemon's processes with $BENCH_IDLE connections that said EHLO - PSS before) / $BENCH_IDLE; Postfix runs one smtpd process per session"
+}
+
+# ---------------------------------------------------------------------
+# Section: messages per second over STARTTLS.
+#
+# The smtp section's daemons and Maildir delivery, with a pki made from
+# a test CA here, loaded by tlsload.py (smtp-source has no TLS).  Each
+# daemon is first probed with one session: one whose handshake fails
+# (OpenSMTPD 6.8 on OpenSSL 3) is reported as "fails" with the error
+# and not loaded.
+
+# tls_conf: the pki and listener words for Postern and OpenSMTPD when
+# TLS_KEY (the key and certificate, without .key/.pem) is set.
+tls_conf() {
+	T_PKI="" T_LISTEN=""
+	[ -n "${TLS_KEY:-}" ] || return 0
+	T_PKI="pki bench cert \"$TLS_KEY.pem\"
+pki bench key \"$TLS_KEY.key\"
+"
+	T_LISTEN=" tls pki bench"
+}
+
+# tls_certs: a test CA and a server certificate for localhost and
+# 127.0.0.1 for each key type in BENCH_TLS_KEYS, in $B/tls (keys 0600).
+tls_certs() {
+	t=$B/tls
+	rm -rf "$t"
+	mkdir -p "$t"
+	chmod 700 "$t"
+	printf '%s\n' "basicConstraints = critical, CA:FALSE" \
+	    "keyUsage = critical, digitalSignature, keyEncipherment" \
+	    "extendedKeyUsage = serverAuth" \
+	    "subjectAltName = DNS:localhost, IP:127.0.0.1" \
+	    "subjectKeyIdentifier = hash" \
+	    "authorityKeyIdentifier = keyid" >"$t/server.ext"
+	(
+	umask 077
+	openssl req -x509 -newkey rsa:2048 -noenc -days 7 \
+	    -subj "/CN=Postern bench CA" -keyout "$t/ca.key" -out "$t/ca.pem" \
+	    -addext "basicConstraints = critical, CA:TRUE" \
+	    -addext "keyUsage = critical, keyCertSign, cRLSign" || exit 1
+	for k in $BENCH_TLS_KEYS; do
+		case $k in
+		rsa) alg="-newkey rsa:2048" ;;
+		ecdsa) alg="-newkey ec -pkeyopt ec_paramgen_curve:P-256" ;;
+		*) echo "unknown key type $k"; exit 1 ;;
+		esac
+		# shellcheck disable=SC2086
+		openssl req $alg -noenc -subj /CN=localhost \
+		    -keyout "$t/$k.key" -out "$t/$k.csr" &&
+		openssl x509 -req -in "$t/$k.csr" -days 7 -CA "$t/ca.pem" \
+		    -CAkey "$t/ca.key" -CAcreateserial -extfile "$t/server.ext" \
+		    -out "$t/$k.pem" || exit 1
+		chmod 600 "$t/$k.key"
+	done
+	) >"$t/openssl.log" 2>&1 || {
+		note "tls: skipped: openssl could not make the test certificates: $(tail -n 2 "$t/openssl.log" | tr '\n' ' ')"
+		return 1
+	}
+	chmod 644 "$t"/*.pem
+	chmod 711 "$t"
+	return 0
+}
+
+tls_keyname() {
+	case $1 in
+	rsa) echo "RSA-2048" ;;
+	ecdsa) echo "ECDSA P-256" ;;
+	*) echo "$1" ;;
+	esac
+}
+
+# tls_probe NAME KEY: start daemon NAME (smtp_setup done), run one
+# session through it and stop it.  Sets T_PROBE to "ok PROTO CIPHER" or
+# "fails: ERROR" (with the daemon's log lines about TLS appended).
+tls_probe() {
+	T_PROBE=""
+	pout=$B/tls.$2.$1.probe
+	rm -f "$pout"
+	eval "set -- $S_CMD"
+	pcmd="/usr/bin/python3 '$here/tlsload.py' --probe --cafile '$B/tls/ca.pem' -f sender@localhost -t '$BENCH_USER@localhost' 127.0.0.1:$S_PORT >'$pout' 2>&1"
+	tool cycle "$S_DIR/log.probe" "$S_PORT" 0 "$pcmd" "$S_STOP" -- \
+	    "$@" >/dev/null
+	T_PROBE=$(head -n 1 "$pout" 2>/dev/null)
+	case $T_PROBE in
+	ok*) return 0 ;;
+	fails*)	srv=$(grep -i 'tls\|ssl\|key\|handshake' "$S_DIR/log.probe" |
+		    grep -v 'bench:' | tail -n 2 | tr '\n' ' ')
+		[ -n "$srv" ] && T_PROBE="$T_PROBE (server log: $srv)" ;;
+	*) T_PROBE="fails: never greeted or died; log: $(tail -n 2 "$S_DIR/log.probe" | tr '\n' ' ')" ;;
+	esac
+	return 1
+}
+
+section_tls() {
+	say "== tls: messages per second over STARTTLS"
+	if [ ! -x /usr/bin/python3 ] || ! have openssl; then
+		note "tls: skipped: needs /usr/bin/python3 and openssl"
+		return 0
+	fi
+	ensure_bench_user || return 0
+	tls_certs || return 0
+	src=$B/tlsload
+	printf '#!/bin/sh\nexec /usr/bin/python3 %s "$@"\n' \
+	    "'$here/tlsload.py'" >"$src"
+	chmod 755 "$src"
+	SB=$B
+	if [ "$BENCH_FS" = loop ]; then
+		fs_loop || return 0
+	fi
+	rm -f "$B"/tls.*
+	c=$BENCH_TLS_CONC
+	t_runs="$c $c,--per-conn,$BENCH_TLS_REUSE"
+	[ "$BENCH_TLS12" = 1 ] && t_runs="$t_runs $c,--tls,1.2"
+	t_check="$c,--procs,$BENCH_TLS_CHECKPROCS"
+	# Round 0: probe every daemon with every key.
+	pairs=""
+	for key in $BENCH_TLS_KEYS; do
+		TLS_KEY=$B/tls/$key
+		for name in $BENCH_TLS_DAEMONS; do
+			smtp_setup "$name" || continue
+			if tool listening "$S_PORT"; then
+				note "tls: $name skipped: port $S_PORT is in use already (set BENCH_PORT)"
+				continue
+			fi
+			say "tls: $name, $(tls_keyname "$key"): probe"
+			if tls_probe "$name" "$key"; then
+				pairs="$pairs $key:$name"
+			fi
+			say "tls: $name, $(tls_keyname "$key"): $T_PROBE"
+			printf '%s\n' "$T_PROBE" >"$B/tls.$key.$name.result"
+		done
+	done
+	r=0
+	while [ $r -lt "$BENCH_ROUNDS" ]; do
+		r=$((r + 1))
+		for pair in $pairs; do
+			key=${pair%%:*} name=${pair#*:}
+			TLS_KEY=$B/tls/$key
+			smtp_setup "$name" || continue
+			runs=$t_runs
+			[ "$name" = postfix ] && runs="$runs $t_check"
+			S_MSGS=$BENCH_TLS_MSGS S_OUTF=$B/tls.$key.$name.out
+			S_SRCARGS="--procs $BENCH_TLS_PROCS --cafile $B/tls/ca.pem"
+			S_SRCLOG=$B/tls.$key.$name.client
+			say "tls: $name, $(tls_keyname "$key"): round $r of $BENCH_ROUNDS: $runs"
+			smtp_one "$name" "$runs" 0 "tls-$key"
+			S_OUTF="" S_SRCARGS="" S_SRCLOG=""
+		done
+	done
+	TLS_KEY=""
+	tls_rows
+	[ "$BENCH_FS" = loop ] && fs_unloop
+}
+
+# tls_cell KEY NAME RUN FIELD: a figure of tls.KEY.NAME.out's summary
+# ("fails" if the daemon's probe failed, "-" if not measured).
+tls_cell() {
+	res=$(cat "$B/tls.$1.$2.result" 2>/dev/null)
+	case $res in
+	fails*) echo fails; return ;;
+	esac
+	[ -s "$B/tls.$1.$2.out" ] || { echo -; return; }
+	tool smtpsum "$B/tls.$1.$2.out" |
+	    awk -v c="$3" -v f="$4" '$1 == "rate" && $2 == c { print $f; found = 1 }
+	    END { if (!found) print "-" }'
+}
+
+tls_rows() {
+	c=$BENCH_TLS_CONC
+	for key in $BENCH_TLS_KEYS; do
+		k=$(tls_keyname "$key")
+		for run in $t_runs; do
+			case $run in
+			*--per-conn*) what="$BENCH_TLS_REUSE msg/connection" ;;
+			*--tls,1.2*) what="TLS 1.2, 1 msg/connection" ;;
+			*) what="1 msg/connection" ;;
+			esac
+			row "STARTTLS $k, $what, c $c" msg/s \
+			    "$(tls_cell "$key" postern "$run" 3)" \
+			    "$(tls_cell "$key" opensmtpd "$run" 3)" \
+			    "$(tls_cell "$key" postfix "$run" 3)"
+			row "  server CPU per message" ms \
+			    "$(tls_cell "$key" postern "$run" 7)" - \
+			    "$(tls_cell "$key" postfix "$run" 7)"
+			row "  client CPU, % of one CPU" % \
+			    "$(tls_cell "$key" postern "$run" 9)" - \
+			    "$(tls_cell "$key" postfix "$run" 9)"
+		done
+		row "STARTTLS $k, c $c, client check: $BENCH_TLS_CHECKPROCS client processes" msg/s \
+		    - - "$(tls_cell "$key" postfix "$t_check" 3)"
+	done
+	for key in $BENCH_TLS_KEYS; do
+		k=$(tls_keyname "$key")
+		for name in $BENCH_TLS_DAEMONS; do
+			res=$(cat "$B/tls.$key.$name.result" 2>/dev/null)
+			case $res in
+			fails*) note "tls: $name, $k: $res" ;;
+			"") ;;
+			*) cl=$(tool tlsclient "$B/tls.$key.$name.client" 2>/dev/null)
+			   note "tls: $name, $k: probe $res; load: $cl" ;;
+			esac
+		done
+		a=$(tls_cell "$key" postfix "$c" 3)
+		b=$(tls_cell "$key" postfix "$t_check" 3)
+		[ "$a" != - ] && [ "$b" != - ] &&
+		    note "tls: client capacity, $k: Postfix took $a msg/s from $BENCH_TLS_PROCS client processes and $b from $BENCH_TLS_CHECKPROCS (ratio $(tool div "$b" "$a")): a ratio near 1.00 means the client is not what limits the rate"
+		[ -s "$B/tls.$key.postern.out" ] &&
+		    note "tls: Postern, $k, 1 msg/connection: CPU per message by process (ms): $(tool cpusum "$B/tls.$key.postern.out" "$c")"
+		[ -s "$B/tls.$key.postfix.out" ] &&
+		    note "tls: Postfix, $k, 1 msg/connection: CPU per message by process (ms): $(tool cpusum "$B/tls.$key.postfix.out" "$c" | cut -c 1-200)"
+	done
+	for key in $BENCH_TLS_KEYS; do
+		for name in $BENCH_TLS_DAEMONS; do
+			f=$B/tls.$key.$name.out
+			[ -s "$f" ] || continue
+			tool smtpsum "$f" | while read -r kind run _ _ rounds failed _; do
+				[ "$kind" = rate ] && [ "$failed" != 0 ] &&
+				    note "tls: $name, $(tls_keyname "$key"), $run: $failed of $rounds rounds did not deliver every message (see $f and $B/tls.$key.$name.client)"
+			done
+		done
+	done
+	note "tls: tlsload.py (Python $(/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])'), $(/usr/bin/python3 -c 'import ssl; print(ssl.OPENSSL_VERSION)')) in $BENCH_TLS_PROCS processes, $c sessions at a time, $BENCH_TLS_MSGS messages of $BENCH_SIZE bytes per run; each session: EHLO, STARTTLS, handshake verifying the certificate against the test CA, EHLO, then 1 (or $BENCH_TLS_REUSE) MAIL, RCPT, DATA, QUIT; protocol as negotiated (TLS 1.3) unless the row says TLS 1.2; msg/s = messages / client wall time (accepted), median of $BENCH_ROUNDS round(s); server CPU as in the smtp section; client CPU = user + system of tlsload's processes over its run, as a share of one CPU"
 }
 
 # Further sections (latency under load, ...) are added as
