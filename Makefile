@@ -75,6 +75,8 @@ SMTPD_SRCS = \
 	src/smtpd/table_db.c \
 	src/smtpd/parent_forward.c \
 	src/smtpd/ca.c \
+	src/smtpd/tls_key.c \
+	src/smtpd/tls_check.c \
 	src/smtpd/queue.c \
 	src/smtpd/queue_fs.c \
 	src/smtpd/queue_bounce.c \
@@ -137,6 +139,7 @@ UNIT_TESTS = \
 	regress/smtpd/lka_rule_test \
 	regress/smtpd/lka_expand_test \
 	regress/smtpd/proc_priv_test \
+	regress/smtpd/tls_check_test \
 	regress/smtpd/mda_format_test \
 	regress/smtpd/deliver_method_test \
 	regress/smtpd/scheduler_backend_test \

@@ -163,6 +163,7 @@ void		 parse_pki_cert(const char *);
 void		 parse_pki_key(const char *);
 void		 parse_pki_dhe(const char *);
 void		 parse_ca_decl(const char *, const char *);
+void		 parse_pki_check(void);
 
 /* parse_filter.c */
 void		 parse_proc_begin(const char *, const char *, int);

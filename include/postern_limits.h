@@ -48,6 +48,12 @@
 #define CONF_DEFAULT_SCHED_MSG_BATCH	1024
 #define CONF_DEFAULT_SCHED_MAX_SCHEDULE	10
 
+/* TLS private-key operations forwarded to ca (tls_key.c, ca.c). */
+#define TLS_KEY_CALL_TIMEOUT_MS	10000		/* then smtp/mta give up: fatal */
+#define TLS_KEY_MAX_DIGEST	64		/* ECDSA input: SHA-512 at most */
+#define TLS_KEY_MAX_ECDSA_SIG	256		/* DER signature (P-521: 139) */
+#define TLS_KEY_MAX_RSA_BYTES	2048		/* 16384-bit modulus */
+
 /* Control socket. */
 #define CONTROL_MAX_CLIENTS	64
 #define CONTROL_MAX_REQUEST	4096

@@ -35,6 +35,21 @@ make_pki()
 	cp server.key worldread.key
 	chmod 604 worldread.key
 	echo "not a certificate" > notpem.crt
+	# pairs that do not load or match (tls_check.c)
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+	    -out other.key >/dev/null 2>&1 ||
+	    atf_fail "openssl could not make a key"
+	openssl pkey -in server.key -aes256 -passout pass:secret \
+	    -out encrypted.key >/dev/null 2>&1 ||
+	    atf_fail "openssl could not encrypt a key"
+	printf '%s\n' '-----BEGIN PRIVATE KEY-----' 'bm90IGEga2V5IGF0IGFsbA==' \
+	    '-----END PRIVATE KEY-----' > garbage.key
+	printf '%s\n' '-----BEGIN CERTIFICATE-----' 'bm90IGEgY2VydGlmaWNhdGU=' \
+	    '-----END CERTIFICATE-----' > garbage.crt
+	cp server.key nobody.key
+	chmod 600 other.key encrypted.key garbage.key nobody.key
+	chown 65534 nobody.key
+	mkdir dir.key
 }
 
 # Copy a conf directory here and replace @DIR@ by this directory.

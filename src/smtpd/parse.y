@@ -1152,25 +1152,6 @@ add_wrapper(const char *name, const char *cmd)
 /* Entry point */
 
 static void
-pki_origins_check(void)
-{
-	size_t		 i;
-	struct pki	*p;
-
-	for (i = 0; i < ps.npki_origins; i++) {
-		p = ps.pki_origins[i].po_pki;
-		if (p->pki_cert_file == NULL)
-			parse_error_file(ps.pki_origins[i].po_file,
-			    ps.pki_origins[i].po_line,
-			    "pki %s: no certificate specified", p->pki_name);
-		if (p->pki_key_file == NULL)
-			parse_error_file(ps.pki_origins[i].po_file,
-			    ps.pki_origins[i].po_line,
-			    "pki %s: no key specified", p->pki_name);
-	}
-}
-
-static void
 fill_defaults(struct smtpd_config *c)
 {
 	struct listener		*l;
@@ -1237,7 +1218,7 @@ config_parse(const char *path, struct config_opts *opts)
 		(void)yyparse();
 		parse_recover();
 		lastline = parse_lex_last_line(&topname);
-		pki_origins_check();
+		parse_pki_check();
 		if (TAILQ_EMPTY(&conf->sc_matches))
 			parse_error_file(topname, lastline,
 			    "no rules, nothing to do");

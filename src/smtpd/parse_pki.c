@@ -5,7 +5,9 @@
  * called from the grammar in parse.y; talks to no peer.
  *
  * Certificates and keys are read here, so key files are checked for
- * ownership and mode before they are opened.
+ * ownership and mode before they are opened; once the whole file is
+ * parsed, parse_pki_check() makes sure that every pki has both and that
+ * they belong together (tls_check.c).
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -26,6 +28,7 @@
 #include "config.h"
 #include "postern_limits.h"
 #include "parse_internal.h"
+#include "tls.h"
 
 int
 parse_hostname_ok(const char *s)
@@ -250,4 +253,37 @@ parse_ca_decl(const char *name, const char *file)
 	if (!ps.opts->co_no_files)
 		(void)read_pem(file, "ca certificate", 0, &c->ca_cert,
 		    &c->ca_cert_len);
+}
+
+/*
+ * End of parse: each pki needs a certificate and a key, and they must
+ * load and match.  Reported at the pki's first line: its cert and key
+ * may be given on separate statements.
+ */
+void
+parse_pki_check(void)
+{
+	struct pki_origin	*po;
+	struct pki		*p;
+	char			 err[256];
+	size_t			 i;
+
+	for (i = 0; i < ps.npki_origins; i++) {
+		po = &ps.pki_origins[i];
+		p = po->po_pki;
+		if (p->pki_cert_file == NULL)
+			parse_error_file(po->po_file, po->po_line,
+			    "pki %s: no certificate specified", p->pki_name);
+		if (p->pki_key_file == NULL)
+			parse_error_file(po->po_file, po->po_line,
+			    "pki %s: no key specified", p->pki_name);
+		/* NULL when not read (-n with files off, or an error
+		 * already reported) */
+		if (p->pki_cert == NULL || p->pki_key == NULL)
+			continue;
+		if (tls_check_pair(p->pki_cert, p->pki_cert_len, p->pki_key,
+		    p->pki_key_len, err, sizeof(err)) == -1)
+			parse_error_file(po->po_file, po->po_line, "pki %s: %s",
+			    p->pki_name, err);
+	}
 }
