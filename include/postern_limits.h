@@ -87,6 +87,27 @@
 #define SMTP_DSN_ENVID_MAX	100		/* RFC 3461 4.4 */
 #define SMTP_DSN_ORCPT_MAX	500		/* RFC 3461 4.2 */
 #define SMTP_AUTHUSER_MAX	255
+#define SMTP_AUTH_PASSWD_MAX	1024		/* bytes of an AUTH password */
+#define SMTP_AUTH_B64_MAX	SMTP_LINE_MAX	/* base64 characters of one
+						 * AUTH response: the longest
+						 * PLAIN message (255 + 255 +
+						 * 1024 + 2 NULs) fits */
+#define SMTP_AUTH_DELAY_FIRST	1		/* seconds before the 535 of a
+						 * first failure; doubles with
+						 * each failure from the same
+						 * address ... */
+#define SMTP_AUTH_DELAY_MAX	16		/* ... up to this */
+#define SMTP_AUTH_MAX_FAILURES	5		/* failures per address within
+						 * SMTP_AUTH_FAIL_WINDOW: then
+						 * AUTH gets 454 at once */
+#define SMTP_AUTH_FAIL_WINDOW	(15 * 60)	/* seconds a failure counts */
+#define SMTP_AUTH_FAIL_ADDRS	8192		/* addresses remembered; the
+						 * least recently failed one
+						 * goes when full */
+#define LKA_MAX_AUTH_PAM	256		/* PAM checks lka waits for */
+#define PARENT_AUTH_MAX_CHILDREN 16		/* PAM children at once */
+#define PARENT_AUTH_TIMEOUT	20		/* seconds a PAM child may run,
+						 * then SIGKILL: tempfail */
 #define SMTP_SESSION_FD_RESERVE	32		/* fds kept for the rest */
 #define SMTP_MAX_PENDING_OUT	(256 * 1024)	/* unread replies: stop reading */
 #define SMTP_LOG_CMD_MAX	100		/* command text kept for logs */
@@ -98,6 +119,9 @@
 						 * shrink below this under load */
 #define SMTP_ACCEPT_BACKOFF	1		/* seconds without accepting
 						 * when out of descriptors */
+#define SMTP_HEADER_NAME_MAX	998		/* line start held to find a
+						 * field name (RFC 5322 2.1.1) */
+#define SMTP_HEADER_FROM_MAX	4096		/* From: held for masquerade */
 
 /* Envelopes and the queue (envelope.h, queue_fs.c). */
 #define ENVELOPE_TEXT_MAX	8192		/* one serialised envelope */
