@@ -69,6 +69,11 @@
   benchtool.py cpusum FILE RUN
       From the output of `smtp`: each process's CPU ms per message in the
       runs named RUN (median over rounds), "NAME=MS ...", largest first.
+  benchtool.py castat STATS OUT RUN
+      Postern's ca in the runs named RUN: "ops_per_msg N ops_per_s N
+      ca_ms_per_op N ca_busy_pct N smtp_busy_pct N rounds N" from the
+      `smtpctl show stats` lines the tls section's hook wrote (STATS)
+      and the output of `smtp` (OUT).
   benchtool.py tlsclient FILE
       Sum the summary lines of tlsload.py in FILE: "sessions N errors E
       proto P=N,... cipher C,... error \"FIRST\"".
@@ -732,6 +737,61 @@ def cmd_cpusum(args):
     med = {k: statistics.median(v) for k, v in per.items()}
     print(" ".join("%s=%.2f" % (k, v) for k, v in
                    sorted(med.items(), key=lambda x: -x[1]) if v >= 0.005))
+
+
+def cmd_castat(args):
+    """Postern's ca under TLS load: STATS has the lines the tls section's
+    hook wrote around each run ("start|stop RUN key=value..." from
+    `smtpctl show stats`), OUT the output of `smtp`.  For the runs named
+    RUN, medians of: key operations per message, per second of the run,
+    ca CPU ms per operation, and the share of the run's wall time ca and
+    smtp were on a CPU."""
+    run = args[2]
+    ops, start = [], None
+    with open(args[0]) as f:
+        for line in f:
+            w = line.split()
+            if len(w) < 2 or w[1] != run:
+                continue
+            n = 0
+            for kv in w[2:]:
+                k, _, v = kv.partition("=")
+                if k.startswith("ca.") and (k.endswith(".sign") or
+                                            k.endswith(".decrypt")):
+                    n += int(v)
+            if w[0] == "start":
+                start = n
+            elif w[0] == "stop" and start is not None:
+                ops.append(n - start)
+                start = None
+    loads, cpus = [], []
+    with open(args[1]) as f:
+        for line in f:
+            w = line.split()
+            if len(w) >= 4 and w[0] == "load" and w[1] == run:
+                loads.append((int(w[2]), float(w[3]) if w[3] != "-"
+                              else None))
+            elif len(w) >= 2 and w[0] == "cpu" and w[1] == run:
+                cpus.append(dict((kv.partition("=")[0],
+                                  float(kv.partition("=")[2]))
+                                 for kv in w[2:]))
+    per_msg, per_s, ms_op, ca_busy, smtp_busy = [], [], [], [], []
+    for (msgs, wall), cpu, n in zip(loads, cpus, ops):
+        ca = cpu.get("smtpd:_ca", 0.0)
+        per_msg.append(n / msgs)
+        if n:
+            ms_op.append(ca * 1000.0 / n)
+        if wall:
+            per_s.append(n / wall)
+            ca_busy.append(ca * 100.0 / wall)
+            smtp_busy.append(cpu.get("smtpd:_smtp", 0.0) * 100.0 / wall)
+
+    def med(v, f):
+        return f % statistics.median(v) if v else "-"
+    print("ops_per_msg", med(per_msg, "%.2f"), "ops_per_s", med(per_s, "%.0f"),
+          "ca_ms_per_op", med(ms_op, "%.3f"), "ca_busy_pct",
+          med(ca_busy, "%.0f"), "smtp_busy_pct", med(smtp_busy, "%.0f"),
+          "rounds", len(ops))
 
 
 def cmd_tlsclient(args):

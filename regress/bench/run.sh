@@ -6,7 +6,7 @@
 # See regress/bench/README.md for what each section measures.
 #
 # Environment (all optional):
-#   BENCH_SECTIONS  sections to run, in order     (default: "parse idle smtp")
+#   BENCH_SECTIONS  sections to run, in order     (default: "parse idle smtp tls")
 #   BENCH_RUNS      timed runs per parse command  (default: 20)
 #   BENCH_STARTS    daemon starts per daemon      (default: 3)
 #   BENCH_SCALE     size of the generated config  (default: 1000)
@@ -17,6 +17,9 @@
 #   BENCH_DIR       work directory                (default: $BUILD/bench)
 #   BENCH_MSGS, BENCH_CONC, BENCH_ROUNDS, BENCH_IDLE, BENCH_USER,
 #   BENCH_SMTP_DAEMONS: the smtp section (see README.md)
+#   BENCH_TLS_KEYS, BENCH_TLS_DAEMONS, BENCH_TLS_MSGS, BENCH_TLS_CONC,
+#   BENCH_TLS_REUSE, BENCH_TLS12, BENCH_TLS_PROCS, BENCH_TLS_CHECKPROCS:
+#   the tls section (see README.md)
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -32,7 +35,7 @@ B=${BENCH_DIR:-$BD/bench}
 RES=$B/results.tsv
 TXT=$B/results.txt
 
-: "${BENCH_SECTIONS:=parse idle smtp}"
+: "${BENCH_SECTIONS:=parse idle smtp tls}"
 : "${BENCH_RUNS:=20}"
 : "${BENCH_STARTS:=3}"
 : "${BENCH_SCALE:=1000}"
@@ -888,6 +891,7 @@ smtp_one() {
 	tool smtp --log "$S_DIR/log.$what" --port "$S_PORT" \
 	    --maildir "$S_MAILDIR" --stop "$S_STOP" --source "$src" \
 	    --source-args "${S_SRCARGS:-}" --source-log "${S_SRCLOG:-}" \
+	    --hook "${S_HOOK:-}" \
 	    --sender "sender@localhost" --rcpt "$BENCH_USER@localhost" \
 	    --size "$BENCH_SIZE" --msgs "$S_MSGS" \
 	    --conc "$conc" --repeat 1 \
@@ -1102,9 +1106,14 @@ section_tls() {
 			S_MSGS=$BENCH_TLS_MSGS S_OUTF=$B/tls.$key.$name.out
 			S_SRCARGS="--procs $BENCH_TLS_PROCS --cafile $B/tls/ca.pem"
 			S_SRCLOG=$B/tls.$key.$name.client
+			# Postern: ca's counters around each run (key
+			# operations performed for smtp's handshakes).
+			S_HOOK=""
+			[ "$name" = postern ] &&
+			    S_HOOK="echo {what} {conc} \$('$P_SMTPCTL' -s '$S_DIR/control.sock' show stats | grep '^ca\.') >>'$B/tls.$key.postern.stats'"
 			say "tls: $name, $(tls_keyname "$key"): round $r of $BENCH_ROUNDS: $runs"
 			smtp_one "$name" "$runs" 0 "tls-$key"
-			S_OUTF="" S_SRCARGS="" S_SRCLOG=""
+			S_OUTF="" S_SRCARGS="" S_SRCLOG="" S_HOOK=""
 		done
 	done
 	TLS_KEY=""
@@ -1166,8 +1175,13 @@ tls_rows() {
 		    note "tls: client capacity, $k: Postfix took $a msg/s from $BENCH_TLS_PROCS client processes and $b from $BENCH_TLS_CHECKPROCS (ratio $(tool div "$b" "$a")): a ratio near 1.00 means the client is not what limits the rate"
 		[ -s "$B/tls.$key.postern.out" ] &&
 		    note "tls: Postern, $k, 1 msg/connection: CPU per message by process (ms): $(tool cpusum "$B/tls.$key.postern.out" "$c")"
+		if [ -s "$B/tls.$key.postern.stats" ]; then
+			set -- $(tool castat "$B/tls.$key.postern.stats" \
+			    "$B/tls.$key.postern.out" "$c") - - - - - - - - - - - -
+			note "tls: Postern, $k, 1 msg/connection: ca performed $2 private-key operations per message, $4 per second, $6 ms of ca CPU each (one CPU would allow about $(tool div 1000 "$6" | cut -d. -f1) per second); ca was on a CPU $8 % and smtp $10 % of the run"
+		fi
 		[ -s "$B/tls.$key.postfix.out" ] &&
-		    note "tls: Postfix, $k, 1 msg/connection: CPU per message by process (ms): $(tool cpusum "$B/tls.$key.postfix.out" "$c" | cut -c 1-200)"
+		    note "tls: Postfix, $k, 1 msg/connection: CPU per message by process (ms; smtpd processes that exited during the run are counted in master, which reaped them): $(tool cpusum "$B/tls.$key.postfix.out" "$c" | cut -c 1-200)"
 	done
 	for key in $BENCH_TLS_KEYS; do
 		for name in $BENCH_TLS_DAEMONS; do
