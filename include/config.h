@@ -515,6 +515,9 @@ void	config_ca_free(struct ca *);
 void	config_match_free(struct match *);
 /* The socket listener (always present after a successful parse). */
 struct listener	*config_socket_listener(const struct smtpd_config *);
+/* The listener at index idx of sc_listeners (the socket counts), or
+ * NULL: the index smtp and lka use in their messages. */
+struct listener	*config_listener_at(const struct smtpd_config *, uint32_t idx);
 const char	*config_action_type_name(enum action_type);
 const char	*config_filter_phase_name(enum filter_phase);
 const char	*config_filter_cond_name(enum filter_cond_kind);

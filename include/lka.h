@@ -90,4 +90,22 @@ const struct envelope *lka_expand_envelope(const struct lka_expand *,
 	    size_t);
 void		 lka_expand_free(struct lka_expand *);
 
+/* lka_auth.c: IMSG_SMTP_AUTH from smtp (a credentials table, or PAM
+ * through the parent) and the parent's IMSG_PARENT_AUTH_PAM. */
+struct ipc_msg;
+void		 lka_auth_request(const struct lka_ctx *, struct ipc_msg *);
+void		 lka_auth_pam_answer(struct ipc_msg *);
+
+/* lka_sender.c: IMSG_SMTP_SENDER_CHECK, `listen ... senders <table>`.
+ * Results, as in IMSG_LKA_SENDER_CHECK: */
+#define LKA_SENDER_OK		0
+#define LKA_SENDER_REFUSED	1
+#define LKA_SENDER_TEMPFAIL	2
+struct listener;
+/* May user send as from (the null path: both parts empty) on l? */
+int		 lka_sender_allowed(const struct lka_ctx *,
+		    const struct listener *, const char *user,
+		    const struct mailaddr *from);
+void		 lka_sender_request(const struct lka_ctx *, struct ipc_msg *);
+
 #endif

@@ -78,6 +78,12 @@ int	 table_match_domain(struct table_data *, const char *);
  * A sub-address in the address is ignored unless the entry has one. */
 int	 table_match_mailaddr(struct table_data *, const struct mailaddr *,
 	    char subaddr_delim);
+/* Mailaddrmap (`senders`): any entry of key's value (a list separated
+ * by commas or spaces, entries as for table_match_mailaddr) matches ma.
+ * The null path matches only the entry "@".  0 also when key is not
+ * in the table. */
+int	 table_match_mailaddrmap(struct table_data *, const char *key,
+	    const struct mailaddr *, char subaddr_delim);
 /* Client address ("192.0.2.1", "::1", "local") against addresses and
  * CIDR blocks (bare, "ipv6:" prefixed or in brackets). */
 int	 table_match_netaddr(struct table_data *, const char *);

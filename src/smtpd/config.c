@@ -422,6 +422,18 @@ config_socket_listener(const struct smtpd_config *conf)
 	return NULL;
 }
 
+struct listener *
+config_listener_at(const struct smtpd_config *conf, uint32_t idx)
+{
+	struct listener	*l;
+	uint32_t	 i = 0;
+
+	TAILQ_FOREACH(l, &conf->sc_listeners, l_entry)
+		if (i++ == idx)
+			return l;
+	return NULL;
+}
+
 /* A new empty table appended to the config.  name NULL: anonymous. */
 struct table *
 config_table_new(struct smtpd_config *conf, const char *name)

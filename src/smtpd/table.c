@@ -572,6 +572,33 @@ table_match_mailaddr(struct table_data *td, const struct mailaddr *ma,
 	return 0;
 }
 
+int
+table_match_mailaddrmap(struct table_data *td, const char *key,
+    const struct mailaddr *ma, char delim)
+{
+	char		 dom[SMTP_DOMAIN_MAX + 2];
+	char		 ent[SMTP_LOCALPART_MAX + SMTP_DOMAIN_MAX + 4];
+	const char	*val, *p;
+	size_t		 n;
+	int		 r, null = mailaddr_is_null(ma);
+
+	if ((r = table_lookup(td, key, &val)) != 1)
+		return r;
+	if (!null && table_lower(dom, sizeof(dom), ma->ma_domain) == -1)
+		return 0;
+	for (p = val; *(p += strspn(p, ", \t")) != '\0'; p += n) {
+		n = strcspn(p, ", \t");
+		if (n >= sizeof(ent))
+			continue;	/* longer than any address */
+		memcpy(ent, p, n);
+		ent[n] = '\0';
+		if (null ? strcmp(ent, "@") == 0 :
+		    table_mailaddr_ent(ent, ma, dom, delim))
+			return 1;
+	}
+	return 0;
+}
+
 /* "1.2.3.4", "10.0.0.0/8", "::1", "ipv6:::1", "[::1]", "[::1]/64". */
 static int
 table_netaddr_parse(const char *s, int *af, uint8_t *addr, int *bits)
