@@ -165,6 +165,7 @@ SH_TESTS = \
 	regress/smtpd/inbound_hostile_test.sh \
 	regress/smtpd/inbound_load_test.sh \
 	regress/smtpd/inbound_crash_test.sh \
+	regress/smtpd/tls_keys_test.sh \
 
 # libFuzzer targets (regress/fuzz/<name>.c), see `make fuzz`.
 FUZZ_TARGETS = \
