@@ -140,6 +140,7 @@ UNIT_TESTS = \
 	regress/smtpd/lka_expand_test \
 	regress/smtpd/proc_priv_test \
 	regress/smtpd/tls_check_test \
+	regress/smtpd/tls_key_test \
 	regress/smtpd/mda_format_test \
 	regress/smtpd/deliver_method_test \
 	regress/smtpd/scheduler_backend_test \

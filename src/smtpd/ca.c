@@ -13,6 +13,9 @@
  * configuration and indexed by key id (SHA-256 of the certificate's
  * SubjectPublicKeyInfo, as smtp and mta compute it).  The previous keys
  * are freed then; OpenSSL clears private key numbers when it frees them.
+ * (OpenSSL 3.0's DER decoder frees its own copies of a key's DER
+ * without clearing them, so such a copy may stay in ca's free memory
+ * until reused: this process only, where the key was anyway.)
  */
 #include <sys/types.h>
 #include <sys/queue.h>

@@ -107,6 +107,12 @@ static const int proc_sys_lka[] = {
 	SYS(readlink), SYS(pread64), -1
 };
 
+/* ca: loads keys from the PEM its configuration carries and signs with
+ * OpenSSL; nothing beyond the common calls (getrandom for RSA blinding
+ * and ECDSA nonces).  OpenSSL read its own files before the chroot
+ * (tls_init).  tls_keys_test.sh runs handshakes under this filter. */
+static const int proc_sys_ca[] = { -1 };
+
 static const int proc_sys_none[] = { -1 };
 
 static const struct proc_priv proc_privs[PROC_COUNT] = {
@@ -117,7 +123,7 @@ static const struct proc_priv proc_privs[PROC_COUNT] = {
 	[PROC_LKA] =	{ "lka",	USER_DAEMON,	PRIV_ROOT_NONE,
 			    proc_sys_lka },
 	[PROC_CA] =	{ "ca",		USER_DAEMON,	PRIV_ROOT_EMPTY,
-			    proc_sys_none },
+			    proc_sys_ca },
 	[PROC_QUEUE] =	{ "queue",	USER_QUEUE,	PRIV_ROOT_SPOOL,
 			    proc_sys_queue },
 	[PROC_SCHEDULER] = { "scheduler", USER_QUEUE,	PRIV_ROOT_EMPTY,

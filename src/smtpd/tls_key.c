@@ -18,9 +18,10 @@
  * (EVP_PKEY's foreign flag): it is never exported to a provider for an
  * operation, so libssl's EVP_DigestSign reaches rsa_priv_enc (PKCS#1
  * v1.5 DigestInfo for TLS 1.2, RSA_NO_PADDING over an encoding OpenSSL
- * made itself for PSS, which TLS 1.3 requires), EVP_PKEY_decrypt
- * reaches rsa_priv_dec (RSA key exchange), and ECDSA reaches the EC
- * method's sign/sign_sig.  Every other operation (public ones, size,
+ * made itself for PSS, which TLS 1.3 requires) and ECDSA reaches the
+ * EC method's sign/sign_sig; EVP_PKEY_decrypt reaches rsa_priv_dec
+ * (PKCS#1 v1.5, and OAEP checked by OpenSSL).  Every other operation
+ * (public ones, size,
  * the comparison with the certificate that SSL_CTX_use_PrivateKey and
  * SSL_CTX_check_private_key make) goes through the default methods we
  * copied, on a key that holds only n and e, or the group and the point.
@@ -28,8 +29,20 @@
  * private key"): it swapped the method into the legacy copy that
  * EVP_PKEY_get0_RSA() caches for a provider key, which the operations
  * never use.  Here the EVP_PKEY is built from our own RSA / EC_KEY, so
- * there is no provider copy to lose it.  regress/smtpd/tls_keys_test.sh
- * completes TLS 1.2 and 1.3 handshakes with RSA and ECDSA keys.
+ * there is no provider copy to lose it.  tls_key_test.c and
+ * tls_keys_test.sh complete TLS 1.2 and 1.3 handshakes with RSA keys
+ * (PSS and PKCS#1 v1.5 signatures) and ECDSA P-256 and P-384 keys.
+ *
+ * The one thing the legacy path cannot do on OpenSSL 3.0 is RSA key
+ * exchange (the TLS_RSA_* suites, without forward secrecy): libssl asks
+ * for RSA_PKCS1_WITH_TLS_PADDING and passes the client's version as
+ * provider parameters, which a legacy key refuses, so such a handshake
+ * fails before the method is called.  Server contexts should leave
+ * kRSA out of their cipher lists; clients then pick an ECDHE or DHE
+ * suite, which every TLS 1.2 client has.  A provider of our own would
+ * be the way to offer kRSA, at the price of a keymgmt, signature and
+ * asym-cipher implementation whose names clash with the default
+ * provider's "RSA" and "EC".
  *
  * OPENSSL_SUPPRESS_DEPRECATED: the RSA, EC_KEY and method functions are
  * deprecated in OpenSSL 3.0 (they still work and are in 3.x releases);
