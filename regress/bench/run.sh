@@ -18,7 +18,8 @@
 #   BENCH_MSGS, BENCH_CONC, BENCH_ROUNDS, BENCH_IDLE, BENCH_USER,
 #   BENCH_SMTP_DAEMONS: the smtp section (see README.md)
 #   BENCH_TLS_KEYS, BENCH_TLS_DAEMONS, BENCH_TLS_MSGS, BENCH_TLS_CONC,
-#   BENCH_TLS_REUSE, BENCH_TLS12, BENCH_TLS_PROCS, BENCH_TLS_CHECKPROCS:
+#   BENCH_TLS_REUSE, BENCH_TLS12, BENCH_TLS_PLAIN, BENCH_TLS_PROCS,
+#   BENCH_TLS_CHECKPROCS:
 #   the tls section (see README.md)
 set -u
 
@@ -59,6 +60,7 @@ TXT=$B/results.txt
 : "${BENCH_TLS_CONC:=20}"		# concurrent TLS sessions
 : "${BENCH_TLS_REUSE:=10}"		# messages per session, reuse runs
 : "${BENCH_TLS12:=1}"		# 1: also a run with TLS 1.2
+: "${BENCH_TLS_PLAIN:=1}"		# 1: also the client without STARTTLS
 : "${BENCH_TLS_PROCS:=2}"		# client processes
 : "${BENCH_TLS_CHECKPROCS:=4}"	# client processes of the capacity check
 
@@ -1076,6 +1078,11 @@ section_tls() {
 	t_runs="$c $c,--per-conn,$BENCH_TLS_REUSE"
 	[ "$BENCH_TLS12" = 1 ] && t_runs="$t_runs $c,--tls,1.2"
 	t_check="$c,--procs,$BENCH_TLS_CHECKPROCS"
+	# The same client without STARTTLS, once (with the first key's
+	# starts): what the rest of the path costs, to tell TLS's share.
+	t_plain=""
+	[ "$BENCH_TLS_PLAIN" = 1 ] && t_plain="$c,--no-tls"
+	t_key1=${BENCH_TLS_KEYS%% *}
 	# Round 0: probe every daemon with every key.
 	pairs=""
 	for key in $BENCH_TLS_KEYS; do
@@ -1103,6 +1110,7 @@ section_tls() {
 			smtp_setup "$name" || continue
 			runs=$t_runs
 			[ "$name" = postfix ] && runs="$runs $t_check"
+			[ "$key" = "$t_key1" ] && runs="$runs $t_plain"
 			S_MSGS=$BENCH_TLS_MSGS S_OUTF=$B/tls.$key.$name.out
 			S_SRCARGS="--procs $BENCH_TLS_PROCS --cafile $B/tls/ca.pem"
 			S_SRCLOG=$B/tls.$key.$name.client
@@ -1136,6 +1144,17 @@ tls_cell() {
 
 tls_rows() {
 	c=$BENCH_TLS_CONC
+	if [ -n "$t_plain" ]; then
+		row "no TLS (same client), 1 msg/connection, c $c" msg/s \
+		    "$(tls_cell "$t_key1" postern "$t_plain" 3)" - \
+		    "$(tls_cell "$t_key1" postfix "$t_plain" 3)"
+		row "  server CPU per message" ms \
+		    "$(tls_cell "$t_key1" postern "$t_plain" 7)" - \
+		    "$(tls_cell "$t_key1" postfix "$t_plain" 7)"
+		row "  client CPU, % of one CPU" % \
+		    "$(tls_cell "$t_key1" postern "$t_plain" 9)" - \
+		    "$(tls_cell "$t_key1" postfix "$t_plain" 9)"
+	fi
 	for key in $BENCH_TLS_KEYS; do
 		k=$(tls_keyname "$key")
 		for run in $t_runs; do
@@ -1175,10 +1194,13 @@ tls_rows() {
 		    note "tls: client capacity, $k: Postfix took $a msg/s from $BENCH_TLS_PROCS client processes and $b from $BENCH_TLS_CHECKPROCS (ratio $(tool div "$b" "$a")): a ratio near 1.00 means the client is not what limits the rate"
 		[ -s "$B/tls.$key.postern.out" ] &&
 		    note "tls: Postern, $k, 1 msg/connection: CPU per message by process (ms): $(tool cpusum "$B/tls.$key.postern.out" "$c")"
+		[ "$key" = "$t_key1" ] && [ -n "$t_plain" ] &&
+		    [ -s "$B/tls.$key.postern.out" ] &&
+		    note "tls: Postern, no TLS (same client), 1 msg/connection: CPU per message by process (ms): $(tool cpusum "$B/tls.$key.postern.out" "$t_plain")"
 		if [ -s "$B/tls.$key.postern.stats" ]; then
 			set -- $(tool castat "$B/tls.$key.postern.stats" \
 			    "$B/tls.$key.postern.out" "$c") - - - - - - - - - - - -
-			note "tls: Postern, $k, 1 msg/connection: ca performed $2 private-key operations per message, $4 per second, $6 ms of ca CPU each (one CPU would allow about $(tool div 1000 "$6" | cut -d. -f1) per second); ca was on a CPU $8 % and smtp $10 % of the run"
+			note "tls: Postern, $k, 1 msg/connection: ca performed $2 private-key operations per message, $4 per second, $6 ms of ca CPU each (one CPU would allow about $(tool div 1000 "$6" | cut -d. -f1) per second); ca was on a CPU $8 % and smtp ${10} % of the run"
 		fi
 		[ -s "$B/tls.$key.postfix.out" ] &&
 		    note "tls: Postfix, $k, 1 msg/connection: CPU per message by process (ms; smtpd processes that exited during the run are counted in master, which reaped them): $(tool cpusum "$B/tls.$key.postfix.out" "$c" | cut -c 1-200)"

@@ -12,10 +12,13 @@
       handshake (certificate verified against --cafile for --servername),
       EHLO again, then K messages (MAIL, RCPT, DATA, the message, ".";
       default 1 as smtp-source sends: one connection per message), QUIT.
-      --tls caps the protocol version (default: what both sides prefer).
+      --tls caps the protocol version (default: what both sides prefer);
+      --no-tls leaves out STARTTLS (the same client in plaintext, to
+      tell the cost of TLS from the rest).
       Prints one line on stdout (and to --summary):
         tlsload msgs M ok N errors E sessions S wall_s W cpu_s C
                 proto P cipher X error "FIRST ERROR"
+      ("tlsload-plain" with --no-tls)
       (cpu_s: user + system of this process and its workers).  Exit 0
       when every message got its 250, 1 otherwise.  The -s -m -l -f -t
       options mean what they mean to smtp-source.
@@ -172,7 +175,7 @@ class Session:
         if st == GREET or st == HANDSHAKE:
             self.step = EHLO1 if st == GREET else EHLO2
             self.send(b"EHLO tlsload.bench.example\r\n")
-        elif st == EHLO1:
+        elif st == EHLO1 and not o.no_tls:
             if not any(l[4:12].upper() == b"STARTTLS" for l in lines):
                 raise SmtpError("no STARTTLS in the EHLO reply")
             self.step = STARTTLS
@@ -187,7 +190,7 @@ class Session:
             self.w.sel.register(self.sock, selectors.EVENT_READ, self)
             self.ev = selectors.EVENT_READ
             self.step = HANDSHAKE
-        elif st == EHLO2 or st == BODY:
+        elif st == EHLO2 or st == BODY or st == EHLO1:
             if st == BODY:
                 self.left -= 1
                 self.w.ok += 1
@@ -361,9 +364,9 @@ def run_load(o):
 
     def most(d):
         return max(d, key=d.get) if d else "-"
-    line = ("tlsload msgs %d ok %d errors %d sessions %d wall_s %.3f "
+    line = ("%s msgs %d ok %d errors %d sessions %d wall_s %.3f "
             "cpu_s %.3f proto %s cipher %s error %s" % (
-                o.msgs, tot["ok"], tot["errors"], tot["sessions"], wall, cpu,
+                "tlsload-plain" if o.no_tls else "tlsload", o.msgs, tot["ok"], tot["errors"], tot["sessions"], wall, cpu,
                 ",".join("%s=%d" % kv for kv in sorted(tot["proto"].items()))
                 or "-", most(tot["cipher"]),
                 json.dumps(tot["error"])))
@@ -406,6 +409,7 @@ def main():
     ap.add_argument("--per-conn", type=int, default=1)
     ap.add_argument("--procs", type=int, default=2)
     ap.add_argument("--tls", choices=("1.2", "1.3"))
+    ap.add_argument("--no-tls", action="store_true")
     ap.add_argument("--cafile")
     ap.add_argument("--servername", default="localhost")
     ap.add_argument("--summary")
