@@ -75,8 +75,9 @@
       `smtpctl show stats` lines the tls section's hook wrote (STATS)
       and the output of `smtp` (OUT).
   benchtool.py tlsclient FILE
-      Sum the summary lines of tlsload.py in FILE: "sessions N errors E
-      proto P=N,... cipher C,... error \"FIRST\"".
+      Sum the summary lines of tlsload.py in FILE: "sessions N resumed R
+      errors E proto P=N,... cipher C,... error \"FIRST\"" (the summaries
+      of runs without TLS, "tlsload-plain", are left out).
   benchtool.py alive PID...
       Exit 0 if any PID is still a live (non-zombie) process.
   benchtool.py timeit RUNS WARMUP -- CMD...
@@ -798,6 +799,7 @@ def cmd_tlsclient(args):
     """Sum the `tlsload` lines of a client log: the protocols and
     ciphers negotiated, sessions, errors and the first error."""
     proto, cipher, sessions, errors, err = {}, {}, 0, 0, ""
+    resumed = 0
     with open(args[0]) as f:
         for line in f:
             if not line.startswith("tlsload msgs "):
@@ -807,6 +809,7 @@ def cmd_tlsclient(args):
             kv = dict(zip(w[1::2], w[2::2]))
             sessions += int(kv.get("sessions", 0))
             errors += int(kv.get("errors", 0))
+            resumed += int(kv.get("resumed", 0))
             for name, d in (("proto", proto), ("cipher", cipher)):
                 for item in kv.get(name, "-").split(","):
                     if item == "-":
@@ -815,8 +818,8 @@ def cmd_tlsclient(args):
                     d[k] = d.get(k, 0) + (int(n) if n else 1)
             if not err and e and e != '""':
                 err = json.loads(e)
-    print("sessions %d errors %d proto %s cipher %s error %s" % (
-        sessions, errors,
+    print("sessions %d resumed %d errors %d proto %s cipher %s error %s" % (
+        sessions, resumed, errors,
         ",".join("%s=%d" % kv for kv in sorted(proto.items())) or "-",
         ",".join(sorted(cipher)) or "-", json.dumps(err)))
 

@@ -18,8 +18,8 @@
 #   BENCH_MSGS, BENCH_CONC, BENCH_ROUNDS, BENCH_IDLE, BENCH_USER,
 #   BENCH_SMTP_DAEMONS: the smtp section (see README.md)
 #   BENCH_TLS_KEYS, BENCH_TLS_DAEMONS, BENCH_TLS_MSGS, BENCH_TLS_CONC,
-#   BENCH_TLS_REUSE, BENCH_TLS12, BENCH_TLS_PLAIN, BENCH_TLS_PROCS,
-#   BENCH_TLS_CHECKPROCS:
+#   BENCH_TLS_REUSE, BENCH_TLS12, BENCH_TLS_PLAIN, BENCH_TLS_RESUME,
+#   BENCH_TLS_PROCS, BENCH_TLS_CHECKPROCS:
 #   the tls section (see README.md)
 set -u
 
@@ -61,6 +61,7 @@ TXT=$B/results.txt
 : "${BENCH_TLS_REUSE:=10}"		# messages per session, reuse runs
 : "${BENCH_TLS12:=1}"		# 1: also a run with TLS 1.2
 : "${BENCH_TLS_PLAIN:=1}"		# 1: also the client without STARTTLS
+: "${BENCH_TLS_RESUME:=1}"		# 1: also a client that resumes sessions
 : "${BENCH_TLS_PROCS:=2}"		# client processes
 : "${BENCH_TLS_CHECKPROCS:=4}"	# client processes of the capacity check
 
@@ -1083,6 +1084,9 @@ section_tls() {
 	t_plain=""
 	[ "$BENCH_TLS_PLAIN" = 1 ] && t_plain="$c,--no-tls"
 	t_key1=${BENCH_TLS_KEYS%% *}
+	# A client that offers the session (ticket) of its last one, once.
+	t_resume=""
+	[ "$BENCH_TLS_RESUME" = 1 ] && t_resume="$c,--resume"
 	# Round 0: probe every daemon with every key.
 	pairs=""
 	for key in $BENCH_TLS_KEYS; do
@@ -1110,7 +1114,7 @@ section_tls() {
 			smtp_setup "$name" || continue
 			runs=$t_runs
 			[ "$name" = postfix ] && runs="$runs $t_check"
-			[ "$key" = "$t_key1" ] && runs="$runs $t_plain"
+			[ "$key" = "$t_key1" ] && runs="$runs $t_resume $t_plain"
 			S_MSGS=$BENCH_TLS_MSGS S_OUTF=$B/tls.$key.$name.out
 			S_SRCARGS="--procs $BENCH_TLS_PROCS --cafile $B/tls/ca.pem"
 			S_SRCLOG=$B/tls.$key.$name.client
@@ -1174,6 +1178,15 @@ tls_rows() {
 			    "$(tls_cell "$key" postern "$run" 9)" - \
 			    "$(tls_cell "$key" postfix "$run" 9)"
 		done
+		if [ "$key" = "$t_key1" ] && [ -n "$t_resume" ]; then
+			row "STARTTLS $k, 1 msg/connection, client resumes, c $c" msg/s \
+			    "$(tls_cell "$key" postern "$t_resume" 3)" \
+			    "$(tls_cell "$key" opensmtpd "$t_resume" 3)" \
+			    "$(tls_cell "$key" postfix "$t_resume" 3)"
+			row "  server CPU per message" ms \
+			    "$(tls_cell "$key" postern "$t_resume" 7)" - \
+			    "$(tls_cell "$key" postfix "$t_resume" 7)"
+		fi
 		row "STARTTLS $k, c $c, client check: $BENCH_TLS_CHECKPROCS client processes" msg/s \
 		    - - "$(tls_cell "$key" postfix "$t_check" 3)"
 	done

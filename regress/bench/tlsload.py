@@ -2,21 +2,26 @@
 """SMTP load over STARTTLS for regress/bench/run.sh (smtp-source has no TLS).
 
   tlsload.py [-s CONC] [-m MSGS] [-l SIZE] [-f FROM] [-t RCPT]
-             [--per-conn K] [--procs P] [--tls 1.2|1.3] [--cafile F]
-             [--servername NAME] [--summary FILE] HOST:PORT
+             [--per-conn K] [--procs P] [--tls 1.2|1.3] [--no-tls]
+             [--resume] [--cafile F] [--servername NAME]
+             [--summary FILE] HOST:PORT
       Send MSGS messages of SIZE bytes from CONC concurrent sessions,
       spread over P processes (default 2; each runs an event loop on
-      non-blocking sockets with its share of the sessions, and all take the next message from one
-      shared counter so that none idles while others still have work).
+      non-blocking sockets with its share of the sessions, and all take
+      the next message from one shared counter so that none idles while
+      others still have work).
       Each session: connect, read the greeting, EHLO, STARTTLS, TLS
       handshake (certificate verified against --cafile for --servername),
       EHLO again, then K messages (MAIL, RCPT, DATA, the message, ".";
       default 1 as smtp-source sends: one connection per message), QUIT.
       --tls caps the protocol version (default: what both sides prefer);
       --no-tls leaves out STARTTLS (the same client in plaintext, to
-      tell the cost of TLS from the rest).
+      tell the cost of TLS from the rest); --resume offers each new
+      session the last TLS session (ticket) its process received, as a
+      client with a session cache does (R: handshakes the server
+      resumed; a server that issues no tickets resumes none).
       Prints one line on stdout (and to --summary):
-        tlsload msgs M ok N errors E sessions S wall_s W cpu_s C
+        tlsload msgs M ok N errors E sessions S resumed R wall_s W cpu_s C
                 proto P cipher X error "FIRST ERROR"
       ("tlsload-plain" with --no-tls)
       (cpu_s: user + system of this process and its workers).  Exit 0
@@ -186,7 +191,8 @@ class Session:
             self.w.sel.unregister(self.sock)
             self.sock = self.w.ctx.wrap_socket(
                 self.sock, server_hostname=o.servername,
-                do_handshake_on_connect=False)
+                do_handshake_on_connect=False,
+                session=self.w.session if o.resume else None)
             self.w.sel.register(self.sock, selectors.EVENT_READ, self)
             self.ev = selectors.EVENT_READ
             self.step = HANDSHAKE
@@ -210,6 +216,12 @@ class Session:
             self.step = BODY
             self.send(self.w.body)
         elif st == QUIT:
+            # The tickets of TLS 1.3 come after the handshake: by now
+            # they have been read.
+            if o.resume and isinstance(self.sock, ssl.SSLSocket):
+                sess = self.sock.session
+                if sess is not None and sess.has_ticket:
+                    self.w.session = sess
             return True
         return False
 
@@ -223,6 +235,8 @@ class Session:
             self.want(selectors.EVENT_READ | selectors.EVENT_WRITE)
             return False
         w = self.w
+        if self.sock.session_reused:
+            w.resumed += 1
         p, c = self.sock.version(), self.sock.cipher()[0]
         w.proto[p] = w.proto.get(p, 0) + 1
         w.cipher[c] = w.cipher.get(c, 0) + 1
@@ -232,9 +246,10 @@ class Session:
 class Worker:
     def __init__(self, o, counter, ctx, body):
         self.o, self.counter, self.ctx, self.body = o, counter, ctx, body
-        self.ok = self.errors = self.sessions = 0
+        self.ok = self.errors = self.sessions = self.resumed = 0
         self.first_error = ""
         self.proto, self.cipher = {}, {}
+        self.session = None
         self.sel = selectors.DefaultSelector()
 
     def claim(self, n):
@@ -310,6 +325,7 @@ def worker_main(o, counter, nconc, wfd):
     w.run(nconc)
     os.write(wfd, (json.dumps({
         "ok": w.ok, "errors": w.errors, "sessions": w.sessions,
+        "resumed": w.resumed,
         "error": w.first_error, "proto": w.proto, "cipher": w.cipher,
     }) + "\n").encode())
     os.close(wfd)
@@ -335,7 +351,7 @@ def run_load(o):
             os._exit(code)
         os.close(wfd)
         children.append((pid, rfd))
-    tot = {"ok": 0, "errors": 0, "sessions": 0, "error": "",
+    tot = {"ok": 0, "errors": 0, "sessions": 0, "resumed": 0, "error": "",
            "proto": {}, "cipher": {}}
     for pid, rfd in children:
         data = b""
@@ -351,7 +367,7 @@ def run_load(o):
             tot["error"] = tot["error"] or "a worker process failed"
             continue
         r = json.loads(data)
-        for k in ("ok", "errors", "sessions"):
+        for k in ("ok", "errors", "sessions", "resumed"):
             tot[k] += r[k]
         tot["error"] = tot["error"] or r["error"]
         for k in ("proto", "cipher"):
@@ -364,9 +380,11 @@ def run_load(o):
 
     def most(d):
         return max(d, key=d.get) if d else "-"
-    line = ("%s msgs %d ok %d errors %d sessions %d wall_s %.3f "
-            "cpu_s %.3f proto %s cipher %s error %s" % (
-                "tlsload-plain" if o.no_tls else "tlsload", o.msgs, tot["ok"], tot["errors"], tot["sessions"], wall, cpu,
+    line = ("%s msgs %d ok %d errors %d sessions %d resumed %d "
+            "wall_s %.3f cpu_s %.3f proto %s cipher %s error %s" % (
+                "tlsload-plain" if o.no_tls else "tlsload", o.msgs,
+                tot["ok"], tot["errors"], tot["sessions"], tot["resumed"],
+                wall, cpu,
                 ",".join("%s=%d" % kv for kv in sorted(tot["proto"].items()))
                 or "-", most(tot["cipher"]),
                 json.dumps(tot["error"])))
@@ -410,6 +428,7 @@ def main():
     ap.add_argument("--procs", type=int, default=2)
     ap.add_argument("--tls", choices=("1.2", "1.3"))
     ap.add_argument("--no-tls", action="store_true")
+    ap.add_argument("--resume", action="store_true")
     ap.add_argument("--cafile")
     ap.add_argument("--servername", default="localhost")
     ap.add_argument("--summary")
@@ -420,6 +439,8 @@ def main():
     o.host, o.port = host or "127.0.0.1", int(port)
     o.sender, o.rcpt = o.sender.encode(), o.rcpt.encode()
     o.per_conn = max(1, o.per_conn)
+    if o.probe:
+        o.resume = False
     if o.probe:
         sys.exit(probe(o))
     sys.exit(run_load(o))
