@@ -51,10 +51,12 @@ LIB_SRCS = \
 	src/lib/mailaddr.c \
 	src/lib/smtp_parse.c \
 	src/lib/smtp_data.c \
+	src/lib/smtp_header.c \
 	src/lib/envelope.c \
 	src/lib/bounce.c \
 	src/lib/aliases.c \
 	src/lib/table_parse.c \
+	src/lib/smtp_auth.c \
 
 
 # src/smtpd: the daemon, one file per process plus helpers.
@@ -69,11 +71,14 @@ SMTPD_SRCS = \
 	src/smtpd/lka_rule.c \
 	src/smtpd/lka_expand.c \
 	src/smtpd/lka_user.c \
+	src/smtpd/lka_sender.c \
+	src/smtpd/lka_auth.c \
 	src/smtpd/table.c \
 	src/smtpd/table_static.c \
 	src/smtpd/table_file.c \
 	src/smtpd/table_db.c \
 	src/smtpd/parent_forward.c \
+	src/smtpd/parent_auth.c \
 	src/smtpd/ca.c \
 	src/smtpd/tls_key.c \
 	src/smtpd/tls_check.c \
@@ -87,7 +92,10 @@ SMTPD_SRCS = \
 	src/smtpd/smtp.c \
 	src/smtpd/smtp_session.c \
 	src/smtpd/smtp_command.c \
+	src/smtpd/smtp_auth.c \
 	src/smtpd/smtp_tx.c \
+	src/smtpd/smtp_tls.c \
+	src/smtpd/tls.c \
 	src/smtpd/parent_listen.c \
 	src/smtpd/mta.c \
 	src/smtpd/mda.c \
@@ -118,6 +126,7 @@ SMTPD_YSRCS = \
 SMTPCTL_SRCS = \
 	src/smtpctl/smtpctl.c \
 	src/smtpctl/smtpctl_cmd.c \
+	src/smtpctl/smtpctl_encrypt.c \
 
 
 # atf-c unit tests: each is built from its own .c plus the modules it
@@ -128,15 +137,18 @@ UNIT_TESTS = \
 	regress/lib/mailaddr_test \
 	regress/lib/smtp_parse_test \
 	regress/lib/smtp_data_test \
+	regress/lib/smtp_header_test \
 	regress/lib/table_parse_test \
 	regress/lib/aliases_test \
 	regress/lib/envelope_test \
 	regress/lib/bounce_test \
+	regress/lib/smtp_auth_test \
 	regress/smtpd/proc_dispatch_test \
 	regress/smtpd/config_ipc_test \
 	regress/smtpd/parse_test \
 	regress/smtpd/lka_table_test \
 	regress/smtpd/lka_rule_test \
+	regress/smtpd/lka_sender_test \
 	regress/smtpd/lka_expand_test \
 	regress/smtpd/proc_priv_test \
 	regress/smtpd/tls_check_test \
@@ -166,6 +178,9 @@ SH_TESTS = \
 	regress/smtpd/inbound_hostile_test.sh \
 	regress/smtpd/inbound_load_test.sh \
 	regress/smtpd/inbound_crash_test.sh \
+	regress/smtpd/submission_test.sh \
+	regress/smtpd/tls_test.sh \
+	regress/smtpd/auth_test.sh \
 	regress/smtpd/tls_keys_test.sh \
 
 # libFuzzer targets (regress/fuzz/<name>.c), see `make fuzz`.
@@ -176,8 +191,11 @@ FUZZ_TARGETS = \
 	fuzz_smtp_cmd \
 	fuzz_addr \
 	fuzz_data \
+	fuzz_header \
 	fuzz_envelope \
 	fuzz_aliases \
+	fuzz_starttls \
+	fuzz_auth \
 
 
 # ---------------------------------------------------------------------
@@ -355,6 +373,9 @@ install: binaries
 	    install -m 644 etc/smtpd.conf $(DESTDIR)$(SYSCONFDIR)/smtpd.conf
 	test -e $(DESTDIR)$(SYSCONFDIR)/aliases || \
 	    install -m 644 etc/aliases $(DESTDIR)$(SYSCONFDIR)/aliases
+	test -e $(DESTDIR)$(SYSCONFDIR)/pam.d/smtpd || \
+	    install -D -m 644 etc/pam.d/smtpd \
+	    $(DESTDIR)$(SYSCONFDIR)/pam.d/smtpd
 	install -d $(DESTDIR)$(SYSCONFDIR)/systemd/system
 	sed 's|@SBINDIR@|$(SBINDIR)|g' etc/postern.service \
 	    >$(DESTDIR)$(SYSCONFDIR)/systemd/system/postern.service

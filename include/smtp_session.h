@@ -33,6 +33,8 @@ struct smtp_listener {
 	unsigned int		 sl_refs;	/* sessions, +1 while open */
 	char			 sl_hostname[SMTP_DOMAIN_MAX + 1];
 	char			 sl_tag[CONF_MAX_TAG + 1];
+	int			 sl_senders;	/* `senders`: lka checks MAIL */
+	SSL_CTX			*sl_tls;	/* a reference; NULL: no TLS */
 };
 
 enum smtp_state {
@@ -114,6 +116,9 @@ int		 smtp_pressure(void);
 struct smtp_session *smtp_session_new(struct smtp_listener *, int fd,
 		    const struct sockaddr_storage *, uint32_t reqid);
 void		 smtp_session_timeouts(struct smtp_session *);
+/* The session's socket is now this bufferevent (plaintext or TLS). */
+void		 smtp_session_setio(struct smtp_session *, struct bufferevent *);
+void		 smtp_session_greet(struct smtp_session *);
 const char	*smtp_state_name(enum smtp_state);
 void		 smtp_reply(struct smtp_session *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
@@ -129,6 +134,30 @@ void		 smtp_command_data_end(struct smtp_session *);
 void		 smtp_command_chunk_end(struct smtp_session *);
 void		 smtp_command_bare(struct smtp_session *, int);
 
+/* smtp_tls.c: the STARTTLS verb (check, proceed), whether EHLO offers
+ * it; the handshake on a socket (smtps) or on the session's channel
+ * once STARTTLS's 220 is out; its outcome; close_notify at the end. */
+int		 smtp_tls_check(struct smtp_session *, char *);
+void		 smtp_tls_starttls(struct smtp_session *, char *);
+int		 smtp_tls_offered(const struct smtp_session *);
+void		 smtp_tls_accept(struct smtp_session *, int fd);
+void		 smtp_tls_event(struct smtp_session *, short what);
+void		 smtp_tls_close(struct smtp_session *);
+
+/* smtp_auth.c: the AUTH verb (check, proceed), whether EHLO offers it;
+ * the client's lines while the exchange lasts (s_auth set), a line over
+ * the limit in it; lka's IMSG_LKA_AUTH; the command text for logs with
+ * credentials masked; freeing the exchange with the session. */
+struct ipc_msg;
+int		 smtp_auth_check(struct smtp_session *, char *);
+void		 smtp_auth_command(struct smtp_session *, char *);
+int		 smtp_auth_offered(const struct smtp_session *);
+void		 smtp_auth_input(struct smtp_session *, char *line, size_t len);
+void		 smtp_auth_too_long(struct smtp_session *);
+void		 smtp_auth_answer(struct smtp_session *, struct ipc_msg *);
+void		 smtp_auth_log_mask(struct smtp_session *);
+void		 smtp_auth_free(struct smtp_session *);
+
 /* Answers from peers (smtp.c decodes, the session acts); each ends by
  * resuming the session's input. */
 void		 smtp_session_created(struct smtp_session *, int ok,
@@ -136,5 +165,8 @@ void		 smtp_session_created(struct smtp_session *, int ok,
 void		 smtp_session_rcpt_answer(struct smtp_session *,
 		    uint32_t code, const char *text);
 void		 smtp_session_committed(struct smtp_session *, int ok);
+/* IMSG_LKA_SENDER_CHECK: LKA_SENDER_OK, _REFUSED or _TEMPFAIL. */
+void		 smtp_session_sender_answer(struct smtp_session *,
+		    uint32_t result);
 
 #endif

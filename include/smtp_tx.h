@@ -19,6 +19,7 @@
 #include "smtp_parse.h"
 
 struct smtp_session;
+struct smtp_header;
 
 struct smtp_rcpt {
 	RB_ENTRY(smtp_rcpt)	 r_node;
@@ -37,6 +38,7 @@ struct smtp_tx {
 	int			 tx_data_on;	/* DATA or BDAT started */
 	int			 tx_bdat;	/* ... with BDAT */
 	struct smtp_data	 tx_data;
+	struct smtp_header	*tx_hdr;	/* NULL: stored as sent */
 	char			*tx_buf;	/* SMTP_TX_BUFFER, in data */
 	size_t			 tx_buflen;
 	int			 tx_werrno;	/* a write to the file failed */

@@ -64,6 +64,25 @@ void		 tls_describe(SSL *, char *buf, size_t len);
 int		 tls_peer_verified(SSL *);
 
 /*
+ * A `protocols` string in libtls syntax, as OpenSMTPD 7.x takes it:
+ * words separated by ',' or ':' (case ignored): tlsv1.0 tlsv1.1 tlsv1.2
+ * tlsv1.3, tlsv1 (all four), all and legacy (all four), default and
+ * secure (1.2 and 1.3); '!' before a word removes it.  NULL means
+ * "default".  The set of TLS_PROTO_* bits, or -1 (unknown word, empty
+ * set).  Also used by the parser, so that a bad string is a config
+ * error at `smtpd -n`.
+ */
+#define TLS_PROTO_TLSv1_0	0x01
+#define TLS_PROTO_TLSv1_1	0x02
+#define TLS_PROTO_TLSv1_2	0x04
+#define TLS_PROTO_TLSv1_3	0x08
+#define TLS_PROTO_ALL		0x0f
+#define TLS_PROTO_DEFAULT	(TLS_PROTO_TLSv1_2 | TLS_PROTO_TLSv1_3)
+int		 tls_protocols_parse(const char *, uint32_t *);
+/* Whether OpenSSL takes this TLS 1.2 cipher list; 0 or -1. */
+int		 tls_ciphers_check(const char *);
+
+/*
  * tls_key.c.  An EVP_PKEY with the public key of cert whose private
  * operations (RSA sign/decrypt, ECDSA sign) are performed by ca.  NULL
  * with an error logged if the key type is not RSA or EC.

@@ -48,6 +48,7 @@
 #include "config.h"
 #include "postern_limits.h"
 #include "parse_internal.h"
+#include "tls.h"
 
 struct parser	 ps;
 
@@ -245,6 +246,8 @@ srs		: SRS KEY str			{ set_srs_key(&ps.conf->sc_srs_key, $3); }
 
 smtp		: SMTP LIMIT smtp_limits
 		| SMTP CIPHERS str		{
+			if (tls_ciphers_check($3) == -1)
+				parse_error("invalid ciphers: %s", $3);
 			free(ps.conf->sc_smtp_ciphers);
 			ps.conf->sc_smtp_ciphers = parse_xstrdup($3);
 		}

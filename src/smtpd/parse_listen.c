@@ -25,6 +25,7 @@
 #include "config.h"
 #include "postern_limits.h"
 #include "parse_internal.h"
+#include "tls.h"
 
 void
 parse_listen_begin(void)
@@ -126,6 +127,8 @@ parse_listen_port_name(const char *name)
 void
 parse_listen_str(uint32_t seen, char **field, const char *val, const char *what)
 {
+	uint32_t	protos;
+
 	if (ps.lo.seen & seen) {
 		parse_error("%s already specified", what);
 		return;
@@ -139,6 +142,14 @@ parse_listen_str(uint32_t seen, char **field, const char *val, const char *what)
 	if (seen == LO_HOSTNAME && !parse_hostname_ok(val) &&
 	    !parse_addr_literal_ok(val)) {
 		parse_error("not a valid host name: %s", val);
+		return;
+	}
+	if (seen == LO_PROTOCOLS && tls_protocols_parse(val, &protos) == -1) {
+		parse_error("invalid protocols: %s", val);
+		return;
+	}
+	if (seen == LO_CIPHERS && tls_ciphers_check(val) == -1) {
+		parse_error("invalid ciphers: %s", val);
 		return;
 	}
 	*field = parse_xstrdup(val);

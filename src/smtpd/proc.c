@@ -42,6 +42,7 @@
 #include "scheduler.h"
 #include "smtp.h"
 #include "stat.h"
+#include "tls.h"
 
 /*
  * The mesh: which processes have a channel, from DESIGN.md's message
@@ -787,6 +788,9 @@ proc_child_main(const char *role, int foreground, int verbose,
 
 	if ((proc_base = event_base_new()) == NULL)
 		fatalx("proc_child_main: event_base_new failed");
+	/* OpenSSL reads its files while they can still be reached. */
+	if (me == PROC_SMTP || me == PROC_MTA || me == PROC_CA)
+		tls_init();
 	proc_priv_drop(me, spool);
 
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR ||

@@ -5,9 +5,10 @@
  * sockets come from the parent, message files from the queue.  Peers:
  * parent (configuration, listening sockets, pause), control (stats),
  * lka (a rule decision for each recipient), queue (create, commit and
- * roll back messages), ca (TLS signing, later).  Trusted input: the
- * messages of those peers (checked, fatal when malformed).  Untrusted:
- * every byte from a client (smtp_session.c).
+ * roll back messages), ca (TLS private key operations, tls_key.c).
+ * Trusted input: the messages of those peers (checked, fatal when
+ * malformed).  Untrusted: every byte from a client (smtp_session.c,
+ * smtp_tls.c).
  *
  * This file: the process, its listeners, accepting, the session limits
  * (total, per client address, descriptor budget) and the routing of
@@ -33,6 +34,7 @@
 #include "config.h"
 #include "imsg_types.h"
 #include "ipc.h"
+#include "lka.h"
 #include "log.h"
 #include "proc.h"
 #include "smtp.h"
@@ -290,6 +292,7 @@ smtp_listener_unref(struct smtp_listener *sl)
 	if (--sl->sl_refs > 0)
 		return;
 	TAILQ_REMOVE(&smtp_listeners, sl, sl_entry);
+	SSL_CTX_free(sl->sl_tls);
 	free(sl);
 }
 
@@ -366,6 +369,11 @@ smtp_accept_one(struct smtp_listener *sl, int fd,
 	if (smtp_ipcount_get(ss) >= conf->sc_smtp_max_sessions_per_ip) {
 		smtp_refuse(fd, addr, "421 4.7.0 Too many connections from "
 		    "your address\r\n", "too many sessions from this address");
+		return;
+	}
+	/* smtps without a TLS context: nothing can be said in clear. */
+	if ((sl->sl_flags & L_SMTPS) && sl->sl_tls == NULL) {
+		smtp_refuse(fd, addr, "", "no TLS context for smtps");
 		return;
 	}
 	sl->sl_refs++;
@@ -447,13 +455,13 @@ smtp_listener_add(struct ipc_msg *msg)
 	if (l == NULL || (l->l_flags & L_SOCKET))
 		proc_bad_msg(PROC_PARENT, msg, "no such TCP listener");
 	/*
-	 * Speaking plain SMTP where the client expects a TLS handshake or
-	 * a PROXY header would be worse than not listening.
+	 * Speaking plain SMTP where the client expects a PROXY header
+	 * would be worse than not listening.
 	 */
-	if (l->l_flags & (L_SMTPS | L_PROXY_V2)) {
-		log_warnx("smtp_listener_add: %s port %u: %s is not "
+	if (l->l_flags & L_PROXY_V2) {
+		log_warnx("smtp_listener_add: %s port %u: proxy-v2 is not "
 		    "supported yet, listener not opened", l->l_name,
-		    l->l_port, (l->l_flags & L_SMTPS) ? "smtps" : "proxy-v2");
+		    l->l_port);
 		(void)close(msg->fd);
 		msg->fd = -1;
 		return;
@@ -465,7 +473,12 @@ smtp_listener_add(struct ipc_msg *msg)
 	msg->fd = -1;
 	sl->sl_index = idx;
 	sl->sl_flags = l->l_flags;
+	sl->sl_senders = l->l_senders != NULL;
 	sl->sl_refs = 1;
+	/* Its sessions keep this context across reloads. */
+	if ((sl->sl_tls = tls_server_ctx(idx)) != NULL &&
+	    SSL_CTX_up_ref(sl->sl_tls) != 1)
+		fatalx("smtp_listener_add: SSL_CTX_up_ref failed");
 	if (strlcpy(sl->sl_hostname, l->l_hostname != NULL ? l->l_hostname :
 	    conf->sc_hostname, sizeof(sl->sl_hostname)) >=
 	    sizeof(sl->sl_hostname))
@@ -575,6 +588,17 @@ smtp_dispatch_lka(struct ipc_msg *msg)
 		s = smtp_answered(PROC_LKA, msg, SMTP_W_RCPT);
 		smtp_session_rcpt_answer(s, code, text);
 		break;
+	case IMSG_LKA_AUTH:
+		s = smtp_answered(PROC_LKA, msg, SMTP_W_AUTH);
+		smtp_auth_answer(s, msg);
+		break;
+	case IMSG_LKA_SENDER_CHECK:
+		code = proc_msg_u32(PROC_LKA, msg);
+		if (code > LKA_SENDER_TEMPFAIL || msg->fd != -1)
+			proc_bad_msg(PROC_LKA, msg, "bad result");
+		s = smtp_answered(PROC_LKA, msg, SMTP_W_SENDER);
+		smtp_session_sender_answer(s, code);
+		break;
 	default:
 		proc_bad_msg(PROC_LKA, msg, "unexpected message");
 	}
@@ -631,6 +655,7 @@ smtp_config(void)
 
 	TAILQ_FOREACH(sl, &smtp_listeners, sl_entry)
 		sl->sl_old = 1;
+	tls_server_config(proc_config());
 	smtp_pressure_check();
 }
 

@@ -18,7 +18,10 @@
 
 #include "config.h"
 #include "imsg_types.h"
+#include "ipc.h"
+#include "lka.h"
 #include "log.h"
+#include "mailaddr.h"
 #include "proc.h"
 #include "smtp_parse.h"
 #include "smtp_session.h"
@@ -52,7 +55,6 @@ static void	smtp_do_quit(struct smtp_session *, char *);
 static void	smtp_do_help(struct smtp_session *, char *);
 static void	smtp_do_vrfy(struct smtp_session *, char *);
 static void	smtp_do_expn(struct smtp_session *, char *);
-static void	smtp_do_notyet(struct smtp_session *, char *);
 static const char *smtp_misplaced(const struct smtp_session *,
 		    enum smtp_verb);
 
@@ -74,8 +76,8 @@ static const struct smtp_cmd smtp_cmds[SMTP_CMD_COUNT] = {
 	[SMTP_CMD_HELP] = { ST_CMD, NULL, smtp_do_help },
 	[SMTP_CMD_VRFY] = { ST_CMD, NULL, smtp_do_vrfy },
 	[SMTP_CMD_EXPN] = { ST_CMD, NULL, smtp_do_expn },
-	[SMTP_CMD_STARTTLS] = { ST_CMD, NULL, smtp_do_notyet },
-	[SMTP_CMD_AUTH] = { ST_CMD, NULL, smtp_do_notyet },
+	[SMTP_CMD_STARTTLS] = { ST_CMD, smtp_tls_check, smtp_tls_starttls },
+	[SMTP_CMD_AUTH] = { ST_CMD, smtp_auth_check, smtp_auth_command },
 };
 
 /* Filled by the checks of MAIL and RCPT, used by their proceed. */
@@ -165,6 +167,10 @@ smtp_do_ehlo(struct smtp_session *s, char *arg)
 	smtp_reply(s, "250-PIPELINING");
 	smtp_reply(s, "250-SMTPUTF8");
 	smtp_reply(s, "250-CHUNKING");
+	if (smtp_tls_offered(s))
+		smtp_reply(s, "250-STARTTLS");
+	if (smtp_auth_offered(s))
+		smtp_reply(s, "250-AUTH PLAIN LOGIN");
 	smtp_reply(s, "250 HELP");
 }
 
@@ -174,12 +180,16 @@ smtp_check_mail(struct smtp_session *s, char *arg)
 	const struct smtpd_config	*conf = proc_config();
 	struct smtp_reply_err		 err;
 
-	/* Until STARTTLS and AUTH exist such a listener takes no mail. */
-	if (s->s_l->sl_flags & L_TLS_REQUIRE) {
+	/* tls-require verify and smtps verify: the handshake already
+	 * refused a client without a valid certificate. */
+	if (((s->s_l->sl_flags & L_TLS_REQUIRE) && !(s->s_flags & SF_TLS)) ||
+	    ((s->s_l->sl_flags & L_TLS_VERIFY) &&
+	    !(s->s_flags & SF_TLS_VERIFIED))) {
 		smtp_reply(s, "530 5.7.0 Must issue a STARTTLS command first");
 		return -1;
 	}
-	if (s->s_l->sl_flags & L_AUTH_REQUIRE) {
+	if ((s->s_l->sl_flags & L_AUTH_REQUIRE) &&
+	    !(s->s_flags & SF_AUTHENTICATED)) {
 		smtp_reply(s, "530 5.7.0 Must issue an AUTH command first");
 		return -1;
 	}
@@ -196,12 +206,80 @@ smtp_check_mail(struct smtp_session *s, char *arg)
 }
 
 static void
-smtp_do_mail(struct smtp_session *s, char *arg)
+smtp_mail_create(struct smtp_session *s)
 {
-	s->s_tx = smtp_tx_new(0, -1, &smtp_mail_args);
 	s->s_wait = SMTP_W_CREATE;
 	proc_compose(PROC_QUEUE, IMSG_SMTP_MESSAGE_CREATE, s->s_reqid, -1,
 	    NULL, 0);
+}
+
+/*
+ * `senders <table>`: lka says whether the authenticated user owns the
+ * sender address before MAIL is answered.  An unauthenticated session
+ * is not asked about: on such a listener `auth` (required) already
+ * refused its MAIL, and with auth-optional it may send as anyone, as
+ * in OpenSMTPD.
+ */
+static void
+smtp_do_mail(struct smtp_session *s, char *arg)
+{
+	static struct msg_out	mo;	/* too big for the stack */
+	char			from[SMTP_MAILBOX_MAX + 1];
+
+	s->s_tx = smtp_tx_new(0, -1, &smtp_mail_args);
+	if (!s->s_l->sl_senders || !(s->s_flags & SF_AUTHENTICATED)) {
+		smtp_mail_create(s);
+		return;
+	}
+	if (mailaddr_format(&smtp_mail_args.ma_from, from, sizeof(from)) == -1)
+		fatalx("smtp_do_mail: address does not fit");
+	m_init(&mo);
+	m_add_u32(&mo, s->s_l->sl_index);
+	m_add_string(&mo, s->s_authuser);
+	m_add_string(&mo, from);
+	proc_send(PROC_LKA, IMSG_SMTP_SENDER_CHECK, s->s_reqid, -1, &mo);
+	s->s_wait = SMTP_W_SENDER;
+}
+
+/* The user's name in a reply, if it can be shown as it is. */
+static const char *
+smtp_authuser_text(const struct smtp_session *s)
+{
+	const unsigned char	*p;
+
+	for (p = (const unsigned char *)s->s_authuser; *p != '\0'; p++)
+		if (*p < 0x21 || *p == 0x7f)
+			return "(unprintable)";
+	return s->s_authuser;
+}
+
+/*
+ * 553 5.7.1, where OpenSMTPD 6.8 says "530 Sender rejected": 530 means
+ * "authentication required" (RFC 4954), which sends clients back to
+ * ask for a password that was right; 553 is RFC 5321's "mailbox name
+ * not allowed" and 5.7.1 (RFC 3463) says the sender is not authorized,
+ * with the words Postfix uses for the same check.
+ */
+void
+smtp_session_sender_answer(struct smtp_session *s, uint32_t result)
+{
+	s->s_wait = SMTP_W_NONE;
+	if (s->s_flags & SF_ZOMBIE) {
+		smtp_session_free(s);
+		return;
+	}
+	if (result == LKA_SENDER_OK) {
+		smtp_mail_create(s);
+		return;
+	}
+	smtp_tx_free(s->s_tx, 0);
+	s->s_tx = NULL;
+	if (result == LKA_SENDER_REFUSED)
+		smtp_reply(s, "553 5.7.1 Sender address rejected: not owned "
+		    "by user %s", smtp_authuser_text(s));
+	else
+		smtp_reply(s, "451 4.3.0 Temporary failure");
+	smtp_session_resume(s);
 }
 
 void
@@ -497,13 +575,6 @@ smtp_do_expn(struct smtp_session *s, char *arg)
 	smtp_reply(s, "502 5.5.1 EXPN not supported");
 }
 
-/* STARTTLS and AUTH: known verbs, not offered yet. */
-static void
-smtp_do_notyet(struct smtp_session *s, char *arg)
-{
-	smtp_reply(s, "502 5.5.1 Command not implemented");
-}
-
 /* The 503 for a verb used in the wrong state. */
 static const char *
 smtp_misplaced(const struct smtp_session *s, enum smtp_verb verb)
@@ -542,6 +613,11 @@ smtp_command(struct smtp_session *s, char *line, size_t len)
 	enum smtp_verb		 verb;
 	char			*arg = NULL;
 
+	/* Inside an AUTH exchange a line is a response, not a command. */
+	if (s->s_auth != NULL) {
+		smtp_auth_input(s, line, len);
+		return;
+	}
 	if (smtp_cmd_split(line, len, &verb, &arg, &err) == -1) {
 		smtp_reply(s, "%d %s", err.code, err.text);
 		return;

@@ -79,6 +79,7 @@ smtp_session_new(struct smtp_listener *sl, int fd,
     const struct sockaddr_storage *ss, uint32_t reqid)
 {
 	struct smtp_session	*s;
+	struct bufferevent	*bev;
 	const void		*a;
 	int			 on = 1;
 
@@ -106,21 +107,39 @@ smtp_session_new(struct smtp_listener *sl, int fd,
 		(void)strlcpy(s->s_addr, "?", sizeof(s->s_addr));
 	(void)strlcpy(s->s_cmd, "<connect>", sizeof(s->s_cmd));
 
-	if ((s->s_bev = bufferevent_socket_new(proc_event_base(), fd,
-	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
-		fatalx("smtp_session_new: bufferevent_socket_new");
-	bufferevent_setcb(s->s_bev, smtp_read_cb, smtp_write_cb,
-	    smtp_event_cb, s);
-	if (bufferevent_set_max_single_read(s->s_bev,
-	    SMTP_MAX_SINGLE_READ) == -1)
-		fatalx("smtp_session_new: bufferevent_set_max_single_read");
-	if (bufferevent_enable(s->s_bev, EV_READ | EV_WRITE) == -1)
-		fatalx("smtp_session_new: bufferevent_enable");
-
 	log_info("%016llx smtp connected address=%s host=%s",
 	    (unsigned long long)s->s_id, s->s_addr, s->s_addr);
-	smtp_reply(s, "220 %s ESMTP Postern", sl->sl_hostname);
+	/* smtps: the greeting comes once the handshake is done. */
+	if (sl->sl_flags & L_SMTPS) {
+		smtp_tls_accept(s, fd);
+		return s;
+	}
+	if ((bev = bufferevent_socket_new(proc_event_base(), fd,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
+		fatalx("smtp_session_new: bufferevent_socket_new");
+	smtp_session_setio(s, bev);
+	smtp_session_greet(s);
 	return s;
+}
+
+void
+smtp_session_setio(struct smtp_session *s, struct bufferevent *bev)
+{
+	s->s_bev = bev;
+	bufferevent_setcb(bev, smtp_read_cb, smtp_write_cb, smtp_event_cb, s);
+	if (bufferevent_set_max_single_read(bev, SMTP_MAX_SINGLE_READ) == -1)
+		fatalx("smtp_session_setio: bufferevent_set_max_single_read");
+	if (bufferevent_enable(bev, EV_READ | EV_WRITE) == -1)
+		fatalx("smtp_session_setio: bufferevent_enable");
+	/* The new bufferevent has no timeouts yet. */
+	s->s_timeout = 0;
+	smtp_session_timeouts(s);
+}
+
+void
+smtp_session_greet(struct smtp_session *s)
+{
+	smtp_reply(s, "220 %s ESMTP Postern", s->s_l->sl_hostname);
 }
 
 /*
@@ -171,6 +190,7 @@ smtp_log_cmd(struct smtp_session *s, const char *line, size_t len)
 		s->s_cmd[i] = (line[i] >= 0x20 && line[i] < 0x7f &&
 		    line[i] != '"') ? line[i] : '?';
 	s->s_cmd[i] = '\0';
+	smtp_auth_log_mask(s);
 }
 
 /*
@@ -228,7 +248,11 @@ smtp_too_long(struct smtp_session *s, struct evbuffer *in, size_t len)
 	if ((n = evbuffer_copyout(in, head, sizeof(head))) < 0)
 		n = 0;
 	smtp_log_cmd(s, head, (size_t)n);
-	smtp_reply(s, "500 5.5.2 Line too long");
+	explicit_bzero(head, sizeof(head));
+	if (s->s_auth != NULL)
+		smtp_auth_too_long(s);
+	else
+		smtp_reply(s, "500 5.5.2 Line too long");
 	if (evbuffer_drain(in, len) == -1)
 		fatalx("smtp_too_long: evbuffer_drain");
 }
@@ -270,7 +294,11 @@ smtp_line_in(struct smtp_session *s, struct evbuffer *in)
 		len--;
 	if (len > SMTP_LINE_MAX) {
 		smtp_log_cmd(s, line, len);
-		smtp_reply(s, "500 5.5.2 Line too long");
+		if (s->s_auth != NULL)
+			smtp_auth_too_long(s);
+		else
+			smtp_reply(s, "500 5.5.2 Line too long");
+		explicit_bzero(line, len);
 		return 0;
 	}
 	line[len] = '\0';
@@ -362,6 +390,12 @@ smtp_settle(struct smtp_session *s)
 	if (s->s_bev == NULL)
 		return;
 	out = evbuffer_get_length(bufferevent_get_output(s->s_bev));
+	/* STARTTLS's 220 is out: from here on only TLS. */
+	if (s->s_wait == SMTP_W_TLS && s->s_ssl == NULL && out == 0 &&
+	    !(s->s_flags & SF_CLOSING)) {
+		smtp_tls_accept(s, -1);
+		return;
+	}
 	if (!(s->s_flags & SF_CLOSING) && (s->s_flags & SF_EOF) &&
 	    s->s_wait == SMTP_W_NONE && out <= SMTP_MAX_PENDING_OUT)
 		smtp_session_close(s, "disconnect");
@@ -395,16 +429,21 @@ smtp_session_free(struct smtp_session *s)
 		log_info("%016llx smtp disconnected reason=%s",
 		    (unsigned long long)s->s_id, s->s_reason != NULL ?
 		    s->s_reason : "disconnect");
+		smtp_tls_close(s);
 		bufferevent_free(s->s_bev);
 		s->s_bev = NULL;
 		smtp_session_detach(s);
 	}
+	/* A handshake owes no peer an answer. */
+	if (s->s_wait == SMTP_W_TLS)
+		s->s_wait = SMTP_W_NONE;
 	if (s->s_wait != SMTP_W_NONE) {
 		s->s_flags |= SF_ZOMBIE;
 		return;
 	}
 	if (s->s_tx != NULL)
 		smtp_tx_free(s->s_tx, 1);
+	smtp_auth_free(s);
 	free(s->s_helo);
 	smtp_session_forget(s);
 	free(s);
@@ -434,6 +473,10 @@ smtp_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct smtp_session	*s = arg;
 
+	if (s->s_wait == SMTP_W_TLS && s->s_ssl != NULL) {
+		smtp_tls_event(s, what);
+		return;
+	}
 	if (what & BEV_EVENT_EOF) {
 		s->s_flags |= SF_EOF;
 		smtp_process(s);

@@ -5,7 +5,9 @@
  * opens spool files), the accepted recipients, the envelope template
  * sent to lka for each RCPT, and the message bytes: our Received
  * header, then the client's data as the decoder of smtp_data.c emits
- * it, gathered in a bounded buffer and written with write(2).
+ * it (through the header tracker of smtp_header.c for a submission,
+ * which adds a missing Date: or Message-ID:), gathered in a bounded
+ * buffer and written with write(2).
  *
  * Trusted: the queue's descriptor and answers.  Untrusted: everything
  * that came from the client (addresses and parameters already parsed
@@ -29,6 +31,7 @@
 #include "log.h"
 #include "mailaddr.h"
 #include "proc.h"
+#include "smtp_header.h"
 #include "smtp_session.h"
 #include "smtp_tx.h"
 #include "stat.h"
@@ -98,6 +101,7 @@ smtp_tx_free(struct smtp_tx *tx, int rollback)
 		free(r);
 	}
 	free(tx->tx_buf);
+	free(tx->tx_hdr);
 	free(tx);
 	stat_decrement("smtp.tx", 1);
 }
@@ -135,6 +139,13 @@ smtp_tx_rcpt_ask(struct smtp_session *s)
 		evp->evp_flags |= EF_SMTPUTF8;
 	if (tx->tx_mail.ma_body == SMTP_BODY_8BITMIME)
 		evp->evp_flags |= EF_8BITMIME;
+	if (s->s_flags & SF_TLS)
+		evp->evp_flags |= EF_TLS;
+	if (s->s_flags & SF_AUTHENTICATED) {
+		evp->evp_flags |= EF_AUTHENTICATED;
+		(void)strlcpy(evp->evp_auth, s->s_authuser,
+		    sizeof(evp->evp_auth));
+	}
 	(void)strlcpy(evp->evp_tag, s->s_l->sl_tag, sizeof(evp->evp_tag));
 	(void)strlcpy(evp->evp_smtpname, s->s_l->sl_hostname,
 	    sizeof(evp->evp_smtpname));
@@ -259,34 +270,79 @@ smtp_tx_date(char *buf, size_t len)
 }
 
 /* The "with" word: SMTP after HELO, ESMTP after EHLO, UTF8SMTP for a
- * SMTPUTF8 transaction (RFC 6531 4.3). */
+ * SMTPUTF8 transaction (RFC 6531 4.3), then S with TLS and A when
+ * authenticated (RFC 3848). */
 const char *
 smtp_tx_proto(const struct smtp_session *s, const struct smtp_tx *tx)
 {
+	static const char *const words[3][4] = {
+		{ "SMTP", "SMTPS", "SMTPA", "SMTPSA" },
+		{ "ESMTP", "ESMTPS", "ESMTPA", "ESMTPSA" },
+		{ "UTF8SMTP", "UTF8SMTPS", "UTF8SMTPA", "UTF8SMTPSA" },
+	};
+	int	base, sec;
+
 	if (!(s->s_flags & SF_EHLO))
-		return "SMTP";
-	if (tx != NULL && tx->tx_mail.ma_smtputf8)
-		return "UTF8SMTP";
-	return "ESMTP";
+		base = 0;
+	else if (tx != NULL && tx->tx_mail.ma_smtputf8)
+		base = 2;
+	else
+		base = 1;
+	sec = ((s->s_flags & SF_TLS) ? 1 : 0) |
+	    ((s->s_flags & SF_AUTHENTICATED) ? 2 : 0);
+	return words[base][sec];
+}
+
+/*
+ * After the id, on a TLS session: " (TLSv1.3:CIPHER:BITS:YES|NO|FAIL)",
+ * then with received-auth " auth=yes user=NAME" or " auth=no"
+ * (COMPAT.md 8.4).  The user name is printed only when it is plain
+ * printable ASCII without spaces, so it cannot bend the header.
+ */
+static void
+smtp_tx_received_tls(const struct smtp_session *s, char *buf, size_t len)
+{
+	const char	*u;
+	int		 plain = 1;
+
+	buf[0] = '\0';
+	if (!(s->s_flags & SF_TLS))
+		return;
+	(void)snprintf(buf, len, " (%s)", s->s_tls);
+	if (!(s->s_l->sl_flags & L_RECEIVED_AUTH))
+		return;
+	if (!(s->s_flags & SF_AUTHENTICATED)) {
+		(void)strlcat(buf, " auth=no", len);
+		return;
+	}
+	(void)strlcat(buf, " auth=yes", len);
+	for (u = s->s_authuser; *u != '\0'; u++)
+		if (*u <= ' ' || *u >= 0x7f || *u == ';')
+			plain = 0;
+	if (plain && s->s_authuser[0] != '\0') {
+		(void)strlcat(buf, " user=", len);
+		(void)strlcat(buf, s->s_authuser, len);
+	}
 }
 
 /*
  * Our Received header (RFC 5321 4.4), LF line ends like the rest of
  * the stored message:
  *	Received: from <helo> ([<address>])
- *		by <name> (Postern) with <proto> id <msgid>
+ *		by <name> (Postern) with <proto> id <msgid> [(<tls>) [auth]]
  *		for <rcpt>;		(only with exactly one recipient)
  *		<date>
  */
 static void
 smtp_tx_received(struct smtp_session *s, struct smtp_tx *tx)
 {
-	char	hdr[2048], date[64];
+	char	hdr[2048], date[64], tls[TLS_DESC_MAX + SMTP_AUTHUSER_MAX + 32];
 	int	n;
 
 	smtp_tx_date(date, sizeof(date));
+	smtp_tx_received_tls(s, tls, sizeof(tls));
 	n = snprintf(hdr, sizeof(hdr), "Received: %s%s%s%s%s%s%s"
-	    "by %s (Postern) with %s id %08x%s%s%s;\n\t%s\n",
+	    "by %s (Postern) with %s id %08x%s%s%s%s;\n\t%s\n",
 	    (s->s_l->sl_flags & L_MASK_SRC) ? "" : "from ",
 	    (s->s_l->sl_flags & L_MASK_SRC) ? "" : s->s_helo,
 	    (s->s_l->sl_flags & L_MASK_SRC) ? "" : " ([",
@@ -296,13 +352,60 @@ smtp_tx_received(struct smtp_session *s, struct smtp_tx *tx)
 	    (s->s_l->sl_flags & L_MASK_SRC) ? "" : "])",
 	    (s->s_l->sl_flags & L_MASK_SRC) ? "" : "\n\t",
 	    s->s_l->sl_hostname, smtp_tx_proto(s, tx),
-	    tx->tx_msgid,
+	    tx->tx_msgid, tls,
 	    tx->tx_nrcpt == 1 ? "\n\tfor <" : "",
 	    tx->tx_nrcpt == 1 ? tx->tx_rcpt_one : "",
 	    tx->tx_nrcpt == 1 ? ">" : "", date);
 	if (n < 0 || (size_t)n >= sizeof(hdr))
 		fatalx("smtp_tx_received: header too long");
 	(void)smtp_tx_emit(tx, hdr, (size_t)n);
+}
+
+/* The decoder's output goes through the header tracker first. */
+static int
+smtp_tx_emit_header(void *arg, const char *buf, size_t len)
+{
+	struct smtp_tx	*tx = arg;
+
+	return smtp_header_feed(tx->tx_hdr, buf, len);
+}
+
+/*
+ * Submissions get a Date: and a Message-ID: when they lack one (RFC
+ * 6409 8.2, 8.3): those of an authenticated session and those of the
+ * local enqueuer socket.  Not every loopback listener, as OpenSMTPD
+ * does: mail relayed through 127.0.0.1 (a content filter re-injecting,
+ * a test sending exact bytes) must arrive as it was sent.  With
+ * `senders ... masquerade` From: names the envelope sender.  The
+ * fields added are bounded (smtp_header.h) and, like Received, not
+ * counted against max-message-size, which limits what the client sends.
+ */
+static void
+smtp_tx_header_setup(struct smtp_session *s, struct smtp_tx *tx)
+{
+	struct smtp_header_fix	fix;
+	char			date[64], msgid[SMTP_HEADER_VALUE_MAX + 1];
+	char			from[SMTP_ADDR_TEXT];
+	int			auth = (s->s_flags & SF_AUTHENTICATED) != 0;
+
+	if (!auth && !(s->s_l->sl_flags & L_SOCKET))
+		return;
+	smtp_tx_date(date, sizeof(date));
+	(void)snprintf(msgid, sizeof(msgid), "<%08x%08x%08x%08x@%s>",
+	    arc4random(), arc4random(), arc4random(), arc4random(),
+	    s->s_l->sl_hostname);
+	memset(&fix, 0, sizeof(fix));
+	fix.hf_date = date;
+	fix.hf_msgid = msgid;
+	if (auth && (s->s_l->sl_flags & L_MASQUERADE) &&
+	    !mailaddr_is_null(&tx->tx_mail.ma_from)) {
+		smtp_addr_text(&tx->tx_mail.ma_from, from, sizeof(from));
+		fix.hf_from = from;
+	}
+	if ((tx->tx_hdr = malloc(sizeof(*tx->tx_hdr))) == NULL)
+		fatal("smtp_tx_header_setup");
+	if (smtp_header_init(tx->tx_hdr, &fix, smtp_tx_emit, tx) == -1)
+		fatalx("smtp_tx_header_setup: header values do not fit");
 }
 
 void
@@ -317,9 +420,10 @@ smtp_tx_data_begin(struct smtp_session *s, int mode)
 	tx->tx_data_on = 1;
 	tx->tx_bdat = mode == SMTP_DATA_MODE_BDAT;
 	smtp_tx_received(s, tx);
+	smtp_tx_header_setup(s, tx);
 	smtp_data_init(&tx->tx_data, mode, conf->sc_smtp_bare_lf,
-	    conf->sc_smtp_bare_cr, conf->sc_max_message_size, smtp_tx_emit,
-	    tx);
+	    conf->sc_smtp_bare_cr, conf->sc_max_message_size,
+	    tx->tx_hdr != NULL ? smtp_tx_emit_header : smtp_tx_emit, tx);
 }
 
 int
@@ -352,6 +456,8 @@ smtp_tx_data_end(struct smtp_tx *tx, int *code, const char **text)
 	default:
 		fatalx("smtp_tx_data_end: unknown data error");
 	}
+	if (tx->tx_hdr != NULL)
+		(void)smtp_header_finish(tx->tx_hdr);
 	smtp_tx_flush(tx);
 	free(tx->tx_buf);
 	tx->tx_buf = NULL;
