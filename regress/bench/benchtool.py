@@ -38,7 +38,8 @@
       and the client's (user + system of --source and the processes it
       waited for, from start to exit).  A concurrency may be C,ARG,...:
       the ARGs are added to that run's command line, and the whole word
-      names the run in the output (tlsload.py: "20,--per-conn,10").
+      names the run in the output (tlsload.py: "20,--per-conn,10"; with
+      --handshake-only it sends no mail and nothing is waited for).
       The client's output goes to --source-log (default: --log).
       Then, if --idle
       N > 0, measure the process tree's PSS, open N connections that each
@@ -603,9 +604,11 @@ def cmd_smtp(args):
                 # A client that failed will not have sent every message:
                 # wait only for what it got accepted.
                 stall = o.stall if src_rc == 0 else min(o.stall, 3)
+                # tlsload.py --handshake-only sends no mail.
+                want = 0 if "--handshake-only" in extra else o.msgs
                 n = maildir_count(o.maildir)
                 last, last_t = n, time.perf_counter()
-                while n < o.msgs and time.perf_counter() - a < o.timeout:
+                while n < want and time.perf_counter() - a < o.timeout:
                     if proc.poll() is not None:
                         break
                     time.sleep(0.02)
@@ -614,8 +617,8 @@ def cmd_smtp(args):
                         last, last_t = n, time.perf_counter()
                     elif time.perf_counter() - last_t > stall:
                         break
-                if n >= o.msgs:
-                    dlv = time.perf_counter() - a
+                if n >= want:
+                    dlv = time.perf_counter() - a if want else acc
                 cpu1 = tree_cpu(pid)
                 cpu = {k: v - cpu0.get(k, 0) for k, v in cpu1.items()}
                 if o.hook:
@@ -687,7 +690,7 @@ def cmd_smtpsum(args):
                 rounds[c] += 1
                 if len(w) >= 9:
                     cpums.setdefault(c, []).append(
-                        float(w[7]) * 1000.0 / max(int(w[5]), 1))
+                        float(w[7]) * 1000.0 / (int(w[5]) or int(w[2])))
                     loads.append(float(w[8]))
                 if len(w) >= 10:
                     ccpums.setdefault(c, []).append(
@@ -729,7 +732,7 @@ def cmd_cpusum(args):
         for line in f:
             w = line.split()
             if len(w) >= 3 and w[0] == "load" and w[1] == args[1]:
-                msgs = max(int(w[5]), 1)
+                msgs = (int(w[5]) or int(w[2]))
             elif len(w) >= 2 and w[0] == "cpu" and w[1] == args[1] and msgs:
                 for kv in w[2:]:
                     k, _, v = kv.partition("=")

@@ -19,8 +19,8 @@
 #   BENCH_SMTP_DAEMONS: the smtp section (see README.md)
 #   BENCH_TLS_KEYS, BENCH_TLS_DAEMONS, BENCH_TLS_MSGS, BENCH_TLS_CONC,
 #   BENCH_TLS_REUSE, BENCH_TLS12, BENCH_TLS_PLAIN, BENCH_TLS_RESUME,
-#   BENCH_TLS_PROCS, BENCH_TLS_CHECKPROCS:
-#   the tls section (see README.md)
+#   BENCH_TLS_HS, BENCH_TLS_PROCS, BENCH_TLS_CHECKPROCS: the tls section
+#   (see README.md)
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -62,6 +62,7 @@ TXT=$B/results.txt
 : "${BENCH_TLS12:=1}"		# 1: also a run with TLS 1.2
 : "${BENCH_TLS_PLAIN:=1}"		# 1: also the client without STARTTLS
 : "${BENCH_TLS_RESUME:=1}"		# 1: also a client that resumes sessions
+: "${BENCH_TLS_HS:=1}"		# 1: also sessions without mail
 : "${BENCH_TLS_PROCS:=2}"		# client processes
 : "${BENCH_TLS_CHECKPROCS:=4}"	# client processes of the capacity check
 
@@ -1078,6 +1079,8 @@ section_tls() {
 	c=$BENCH_TLS_CONC
 	t_runs="$c $c,--per-conn,$BENCH_TLS_REUSE"
 	[ "$BENCH_TLS12" = 1 ] && t_runs="$t_runs $c,--tls,1.2"
+	# The TLS path alone: sessions without mail.
+	[ "$BENCH_TLS_HS" = 1 ] && t_runs="$t_runs $c,--handshake-only"
 	t_check="$c,--procs,$BENCH_TLS_CHECKPROCS"
 	# The same client without STARTTLS, once (with the first key's
 	# starts): what the rest of the path costs, to tell TLS's share.
@@ -1165,13 +1168,18 @@ tls_rows() {
 			case $run in
 			*--per-conn*) what="$BENCH_TLS_REUSE msg/connection" ;;
 			*--tls,1.2*) what="TLS 1.2, 1 msg/connection" ;;
+			*--handshake-only*) what="handshakes only (no mail)" ;;
 			*) what="1 msg/connection" ;;
 			esac
-			row "STARTTLS $k, $what, c $c" msg/s \
+			unit=msg/s per="per message"
+			case $run in
+			*--handshake-only*) unit=hs/s per="per handshake" ;;
+			esac
+			row "STARTTLS $k, $what, c $c" "$unit" \
 			    "$(tls_cell "$key" postern "$run" 3)" \
 			    "$(tls_cell "$key" opensmtpd "$run" 3)" \
 			    "$(tls_cell "$key" postfix "$run" 3)"
-			row "  server CPU per message" ms \
+			row "  server CPU $per" ms \
 			    "$(tls_cell "$key" postern "$run" 7)" - \
 			    "$(tls_cell "$key" postfix "$run" 7)"
 			row "  client CPU, % of one CPU" % \
@@ -1215,6 +1223,12 @@ tls_rows() {
 			    "$B/tls.$key.postern.out" "$c") - - - - - - - - - - - -
 			note "tls: Postern, $k, 1 msg/connection: ca performed $2 private-key operations per message, $4 per second, $6 ms of ca CPU each (one CPU would allow about $(tool div 1000 "$6" | cut -d. -f1) per second); ca was on a CPU $8 % and smtp ${10} % of the run"
 		fi
+		if [ "$BENCH_TLS_HS" = 1 ] && [ -s "$B/tls.$key.postern.stats" ]; then
+			set -- $(tool castat "$B/tls.$key.postern.stats" \
+			    "$B/tls.$key.postern.out" "$c,--handshake-only") \
+			    - - - - - - - - - - - -
+			note "tls: Postern, $k, handshakes only: $4 key operations per second by ca, $6 ms of ca CPU each; ca was on a CPU $8 % and smtp ${10} % of the run; CPU per handshake by process (ms): $(tool cpusum "$B/tls.$key.postern.out" "$c,--handshake-only")"
+		fi
 		[ -s "$B/tls.$key.postfix.out" ] &&
 		    note "tls: Postfix, $k, 1 msg/connection: CPU per message by process (ms; smtpd processes that exited during the run are counted in master, which reaped them): $(tool cpusum "$B/tls.$key.postfix.out" "$c" | cut -c 1-200)"
 	done
@@ -1222,9 +1236,12 @@ tls_rows() {
 		for name in $BENCH_TLS_DAEMONS; do
 			f=$B/tls.$key.$name.out
 			[ -s "$f" ] || continue
-			tool smtpsum "$f" | while read -r kind run _ _ rounds failed _; do
-				[ "$kind" = rate ] && [ "$failed" != 0 ] &&
-				    note "tls: $name, $(tls_keyname "$key"), $run: $failed of $rounds rounds did not deliver every message (see $f and $B/tls.$key.$name.client)"
+			tool smtpsum "$f" | while read -r kind run x rounds failed _; do
+				case $kind in
+				rate) [ "$failed" != 0 ] &&
+				    note "tls: $name, $(tls_keyname "$key"), $run: $failed of $rounds rounds did not deliver every message (see $f and $B/tls.$key.$name.client)" ;;
+				loadavg) note "tls: $name, $(tls_keyname "$key"): 1-minute load average before its runs: $run to $x" ;;
+				esac
 			done
 		done
 	done

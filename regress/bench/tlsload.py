@@ -20,6 +20,8 @@
       session the last TLS session (ticket) its process received, as a
       client with a session cache does (R: handshakes the server
       resumed; a server that issues no tickets resumes none).
+      --handshake-only: sessions without mail (EHLO, STARTTLS,
+      handshake, EHLO, QUIT), MSGS of them: the TLS path alone.
       Prints one line on stdout (and to --summary):
         tlsload msgs M ok N errors E sessions S resumed R wall_s W cpu_s C
                 proto P cipher X error "FIRST ERROR"
@@ -200,6 +202,9 @@ class Session:
             if st == BODY:
                 self.left -= 1
                 self.w.ok += 1
+            elif o.handshake_only:
+                self.w.ok += self.left
+                self.left = 0
             if self.left == 0:
                 self.step = QUIT
                 self.send(b"QUIT\r\n")
@@ -429,6 +434,7 @@ def main():
     ap.add_argument("--tls", choices=("1.2", "1.3"))
     ap.add_argument("--no-tls", action="store_true")
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--handshake-only", action="store_true")
     ap.add_argument("--cafile")
     ap.add_argument("--servername", default="localhost")
     ap.add_argument("--summary")
@@ -440,7 +446,7 @@ def main():
     o.sender, o.rcpt = o.sender.encode(), o.rcpt.encode()
     o.per_conn = max(1, o.per_conn)
     if o.probe:
-        o.resume = False
+        o.resume = o.handshake_only = False
     if o.probe:
         sys.exit(probe(o))
     sys.exit(run_load(o))
