@@ -13,10 +13,15 @@
 struct smtpctl_cmd {
 	const char	*c_words;	/* "show stats" */
 	int		(*c_run)(void);	/* returns the exit status */
+	/* Instead of c_run, for a command that takes one optional
+	 * argument after its words ("encrypt [string]"); NULL if none. */
+	int		(*c_run_arg)(const char *);
 };
 
 /*
  * Find the command that argv names and run it; return what it returns.
+ * After the words of a command with c_run_arg, one more argument that
+ * is not a word of a longer command is that command's argument.
  * If argv names no command, print to stderr either "invalid command"
  * (words after a complete command) or "possibilities are:" followed by
  * every word that could come next, each behind the words matched so

@@ -242,7 +242,7 @@ abbreviations_body()
 	atf_check -s exit:255 -e file:show "$CTL" -s "$POSTERN_SOCK" sh x
 	printf 'possibilities are:\nlog brief\nlog verbose\n' >log
 	atf_check -s exit:255 -e file:log "$CTL" -s "$POSTERN_SOCK" log
-	printf 'possibilities are:\nshow\nlog\n' >top
+	printf 'possibilities are:\nshow\nlog\nencrypt\n' >top
 	atf_check -s exit:255 -e file:top "$CTL" -s "$POSTERN_SOCK"
 	atf_check -s exit:255 -e inline:"invalid command\n" \
 	    "$CTL" -s "$POSTERN_SOCK" show stats now
@@ -263,7 +263,7 @@ unknown_command_body()
 {
 	ctl=$(atf_config_get bindir)/smtpctl
 	export ASAN_OPTIONS=detect_leaks=0
-	printf 'possibilities are:\nshow\nlog\n' >top
+	printf 'possibilities are:\nshow\nlog\nencrypt\n' >top
 	atf_check -s exit:255 -e file:top "$ctl" -s /nonexistent frobnicate
 	atf_check -s exit:255 -e file:top "$ctl" -s /nonexistent schedule all
 	printf 'possibilities are:\nshow stats\nshow status\n' >show

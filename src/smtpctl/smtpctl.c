@@ -27,6 +27,7 @@
 #include "imsg_types.h"
 #include "ipc.h"
 #include "smtpctl_cmd.h"
+#include "smtpctl_encrypt.h"
 
 struct stat_entry {
 	char		*se_key;
@@ -49,10 +50,11 @@ static int	do_show_stats(void);
 static int	do_show_status(void);
 
 static const struct smtpctl_cmd smtpctl_cmds[] = {
-	{ "show stats",		do_show_stats },
-	{ "show status",	do_show_status },
-	{ "log brief",		do_log_brief },
-	{ "log verbose",	do_log_verbose },
+	{ "show stats",		do_show_stats,	NULL },
+	{ "show status",	do_show_status,	NULL },
+	{ "log brief",		do_log_brief,	NULL },
+	{ "log verbose",	do_log_verbose,	NULL },
+	{ "encrypt",		NULL,		smtpctl_encrypt },
 };
 
 static const char	*ctl_path = CONTROL_DEFAULT_SOCKET;

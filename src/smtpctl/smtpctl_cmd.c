@@ -27,6 +27,8 @@ static int	cmd_prefix_is(const struct cmd_split *, char **, size_t);
 static size_t	cmd_next_words(const struct cmd_split *, size_t, char **,
 		    size_t, char **);
 static void	cmd_fail(const struct cmd_split *, size_t, char **, size_t);
+static size_t	cmd_complete(const struct cmd_split *, size_t, char **,
+		    size_t);
 
 static void
 cmd_split(struct cmd_split *s, const struct smtpctl_cmd *cmd)
@@ -78,6 +80,19 @@ cmd_next_words(const struct cmd_split *tab, size_t ntab, char **matched,
 			out[nout++] = tab[i].s_words[n];
 	}
 	return nout;
+}
+
+/* The command whose words are exactly the n matched ones, or ntab. */
+static size_t
+cmd_complete(const struct cmd_split *tab, size_t ntab, char **matched,
+    size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < ntab; i++)
+		if (tab[i].s_nwords == n && cmd_prefix_is(&tab[i], matched, n))
+			return i;
+	return ntab;
 }
 
 static void
@@ -134,6 +149,12 @@ smtpctl_cmd_run(const struct smtpctl_cmd *cmds, size_t ncmds, int argc,
 				best = next[j];
 			}
 		}
+		if (best == NULL && n + 1 == (size_t)argc &&
+		    (i = cmd_complete(tab, ncmds, matched, n)) < ncmds &&
+		    tab[i].s_cmd->c_run_arg != NULL) {
+			ret = tab[i].s_cmd->c_run_arg(argv[n]);
+			goto done;
+		}
 		if (best == NULL) {
 			cmd_fail(tab, ncmds, matched, n);
 			goto done;
@@ -143,7 +164,9 @@ smtpctl_cmd_run(const struct smtpctl_cmd *cmds, size_t ncmds, int argc,
 
 	for (i = 0; i < ncmds; i++) {
 		if (tab[i].s_nwords == n && cmd_prefix_is(&tab[i], matched, n)) {
-			ret = tab[i].s_cmd->c_run();
+			ret = tab[i].s_cmd->c_run_arg != NULL ?
+			    tab[i].s_cmd->c_run_arg(NULL) :
+			    tab[i].s_cmd->c_run();
 			goto done;
 		}
 	}

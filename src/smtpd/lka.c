@@ -304,6 +304,9 @@ lka_dispatch_parent(struct ipc_msg *msg)
 	case IMSG_PARENT_FORWARD_OPEN:
 		lka_forward_answer(msg);
 		break;
+	case IMSG_PARENT_AUTH_PAM:
+		lka_auth_pam_answer(msg);
+		break;
 	default:
 		proc_bad_msg(PROC_PARENT, msg, "unexpected message");
 	}
@@ -323,6 +326,12 @@ lka_dispatch_smtp(struct ipc_msg *msg)
 	switch (msg->hdr.type) {
 	case IMSG_SMTP_RCPT:
 		lka_request(PROC_SMTP, msg);
+		break;
+	case IMSG_SMTP_AUTH:
+		lka_auth_request(&lka_ctx, msg);
+		break;
+	case IMSG_SMTP_SENDER_CHECK:
+		lka_sender_request(&lka_ctx, msg);
 		break;
 	default:
 		proc_bad_msg(PROC_SMTP, msg, "unexpected message");

@@ -28,6 +28,7 @@
 #include "imsg_types.h"
 #include "log.h"
 #include "mda.h"
+#include "parent_auth.h"
 #include "postern_limits.h"
 #include "proc.h"
 #include "proc_internal.h"
@@ -200,8 +201,10 @@ parent_sigchld(int sig, short ev, void *arg)
 				break;
 		}
 		if (id == PROC_COUNT) {
-			/* Not a role: a delivery child (or nothing of ours). */
-			(void)parent_deliver_reaped(pid, status);
+			/* Not a role: a delivery or PAM child (or nothing
+			 * of ours). */
+			if (!parent_deliver_reaped(pid, status))
+				(void)parent_auth_reaped(pid, status);
 			continue;
 		}
 		parent_children[id].ch_alive = 0;

@@ -34,6 +34,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "mda.h"
+#include "parent_auth.h"
 #include "parent_forward.h"
 #include "parent_listen.h"
 #include "proc.h"
@@ -147,6 +148,9 @@ parent_dispatch_lka(struct ipc_msg *msg)
 	switch (msg->hdr.type) {
 	case IMSG_LKA_FORWARD_OPEN:
 		parent_forward_open(msg);
+		break;
+	case IMSG_LKA_AUTH_PAM:
+		parent_auth_pam(msg);
 		break;
 	default:
 		proc_bad_msg(PROC_LKA, msg, "unexpected message");
