@@ -2,8 +2,9 @@
  * lka: the lookup agent.  Runs as _smtpd without chroot, because it
  * reads tables, aliases and :include: files and calls getpwnam (DNS
  * comes later).  Peers: parent (configuration; opens ~/.forward files
- * for it), control (stats), smtp (a rule decision and expansion for
- * each RCPT), queue (takes the envelopes; asks for bounce recipients),
+ * and runs PAM checks for it), control (stats), smtp (a rule decision
+ * and expansion for each RCPT, AUTH checks in lka_auth.c), queue
+ * (takes the envelopes; asks for bounce recipients),
  * mta and mda (nothing yet).  It parses no network input; the
  * configuration from the parent is trusted, every other message is
  * checked for shape and envelopes are re-validated by envelope_load().
