@@ -117,7 +117,8 @@ struct smtp_session *smtp_session_new(struct smtp_listener *, int fd,
 		    const struct sockaddr_storage *, uint32_t reqid);
 void		 smtp_session_timeouts(struct smtp_session *);
 /* The session's socket is now this bufferevent (plaintext or TLS). */
-void		 smtp_session_setio(struct smtp_session *, struct bufferevent *);
+void		 smtp_session_setio(struct smtp_session *,
+		    struct bufferevent *);
 void		 smtp_session_greet(struct smtp_session *);
 const char	*smtp_state_name(enum smtp_state);
 void		 smtp_reply(struct smtp_session *, const char *, ...)

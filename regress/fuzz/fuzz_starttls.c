@@ -92,7 +92,8 @@ make_cert(EVP_PKEY **keyp)
 	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
 	    (const unsigned char *)"fuzz.test", -1, -1, 0);
 	X509_set_issuer_name(x, name);
-	if (X509_set_pubkey(x, key) != 1 || X509_sign(x, key, EVP_sha256()) == 0)
+	if (X509_set_pubkey(x, key) != 1 ||
+	    X509_sign(x, key, EVP_sha256()) == 0)
 		abort();
 	if ((bio = BIO_new(BIO_s_mem())) == NULL ||
 	    PEM_write_bio_X509(bio, x) != 1)

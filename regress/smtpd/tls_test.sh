@@ -10,7 +10,9 @@
 # STARTTLS rules (530 before it, 503 twice or mid-transaction, EHLO
 # again after it, 501 with an argument); STARTTLS command injection
 # (CVE-2011-0411); a client that sends garbage instead of a ClientHello
-# and one that stalls its handshake while others are served.
+# and one that stalls its handshake while others are served, and the
+# idle timeout inside TLS; the plain build under its system call filter
+# (DHE, SNI, client certificates, TLS 1.0 where allowed, a reload).
 # Each case ends with the daemon whole: every process alive, no
 # sanitizer report, no fatal error in the log.
 
@@ -101,6 +103,7 @@ tls_py()
   inject      PAYLOAD pipelined with STARTTLS must never be answered
   garbage     not a ClientHello after 220: the session must just end
   stall       start a handshake and stall: prints seconds until EOF
+  idle        a TLS session that goes quiet gets 421 (command timeout)
 """
 import argparse, select, smtplib, socket, ssl, sys, time
 from email.message import EmailMessage
@@ -308,8 +311,21 @@ def stall():
     return 'ok'
 
 
+def idle():
+    c = smtplib.SMTP('localhost', a.port, timeout=30)
+    c.ehlo('client.test')
+    c.starttls(context=context())
+    c.ehlo('client.test')
+    t0 = time.time()
+    code, msg = c.getreply()
+    t = time.time() - t0
+    print('idle inside TLS: %d %r after %.1f s' % (code, msg, t))
+    return 'ok' if code == 421 and b'Timeout' in msg and 2 <= t < 15 \
+        else 'bad'
+
+
 r = {'send': send, 'rules': rules, 'inject': inject, 'garbage': garbage,
-     'stall': stall}[a.cmd]()
+     'stall': stall, 'idle': idle}[a.cmd]()
 print(r)
 sys.exit(0 if r == a.expect else 1)
 EOF
@@ -689,7 +705,8 @@ atf_test_case bad_handshakes cleanup
 bad_handshakes_head()
 {
 	atf_set descr "garbage instead of a ClientHello ends the session;" \
-	    "a stalled handshake times out; others are served meanwhile"
+	    "a stalled handshake times out; others are served meanwhile;" \
+	    "an idle TLS session times out"
 	atf_set require.user root
 	atf_set timeout 180
 }
@@ -728,6 +745,8 @@ bad_handshakes_body()
 	done
 	[ "$(grep -c 'tls handshake failed.*reason="timeout"' \
 	    "$POSTERN_LOG")" -ge 3 ] || postern_fail "timeouts not logged"
+	# The idle timeout holds inside TLS too.
+	tlsc idle --port "$P" || postern_fail "no idle timeout inside TLS"
 	postern_mailtool wait-count --n 2 "$(postern_maildir "$U")" ||
 	    postern_fail "not every message was delivered"
 	postern_healthy

@@ -336,7 +336,8 @@ smtp_tx_received_tls(const struct smtp_session *s, char *buf, size_t len)
 static void
 smtp_tx_received(struct smtp_session *s, struct smtp_tx *tx)
 {
-	char	hdr[2048], date[64], tls[TLS_DESC_MAX + SMTP_AUTHUSER_MAX + 32];
+	char	hdr[2048], date[64];
+	char	tls[TLS_DESC_MAX + SMTP_AUTHUSER_MAX + 32];
 	int	n;
 
 	smtp_tx_date(date, sizeof(date));

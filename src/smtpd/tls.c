@@ -44,10 +44,11 @@
 
 #define TLS_DEFAULT_CIPHERS	"HIGH:!aNULL:!MD5"
 
-/* The other contexts of a listener, for SNI (ex_data of the first). */
+/* The contexts of a listener, for SNI: ex_data of the first, which is
+ * sn_ctx[0]. */
 struct tls_sni {
 	size_t		 sn_n;
-	SSL_CTX		*sn_ctx[CONF_MAX_LISTENER_PKI];	/* [0]: the first */
+	SSL_CTX		*sn_ctx[CONF_MAX_LISTENER_PKI];
 };
 
 static int		  tls_sni_idx = -1;
@@ -201,8 +202,9 @@ tls_set_protocols(SSL_CTX *ctx, uint32_t set)
 {
 	static const int	versions[] = { TLS1_VERSION, TLS1_1_VERSION,
 				    TLS1_2_VERSION, TLS1_3_VERSION };
-	static const uint64_t	nos[] = { SSL_OP_NO_TLSv1, SSL_OP_NO_TLSv1_1,
-				    SSL_OP_NO_TLSv1_2, SSL_OP_NO_TLSv1_3 };
+	static const uint64_t	nos[] = { SSL_OP_NO_TLSv1,
+				    SSL_OP_NO_TLSv1_1, SSL_OP_NO_TLSv1_2,
+				    SSL_OP_NO_TLSv1_3 };
 	int			lo = -1, hi = -1, i;
 
 	for (i = 0; i < 4; i++)
@@ -313,6 +315,7 @@ tls_set_ca(SSL_CTX *ctx, const struct ca *ca)
 {
 	X509_STORE		*store = SSL_CTX_get_cert_store(ctx);
 	STACK_OF(X509_NAME)	*names;
+	X509_NAME		*name;
 	BIO			*bio;
 	X509			*x;
 	int			 n = 0;
@@ -325,9 +328,10 @@ tls_set_ca(SSL_CTX *ctx, const struct ca *ca)
 	    NULL)
 		fatalx("tls_set_ca: BIO_new_mem_buf failed");
 	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
-		if (X509_STORE_add_cert(store, x) != 1 ||
-		    sk_X509_NAME_push(names,
-		    X509_NAME_dup(X509_get_subject_name(x))) <= 0) {
+		name = X509_NAME_dup(X509_get_subject_name(x));
+		if (name == NULL || X509_STORE_add_cert(store, x) != 1 ||
+		    sk_X509_NAME_push(names, name) <= 0) {
+			X509_NAME_free(name);
 			X509_free(x);
 			sk_X509_NAME_pop_free(names, X509_NAME_free);
 			BIO_free(bio);
