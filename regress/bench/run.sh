@@ -1236,7 +1236,7 @@ tls_rows() {
 		for name in $BENCH_TLS_DAEMONS; do
 			f=$B/tls.$key.$name.out
 			[ -s "$f" ] || continue
-			tool smtpsum "$f" | while read -r kind run x rounds failed _; do
+			tool smtpsum "$f" | while read -r kind run x _ rounds failed _; do
 				case $kind in
 				rate) [ "$failed" != 0 ] &&
 				    note "tls: $name, $(tls_keyname "$key"), $run: $failed of $rounds rounds did not deliver every message (see $f and $B/tls.$key.$name.client)" ;;
