@@ -3,10 +3,16 @@
  * configuration parsed from a string (see test_conf.h).  Test code
  * only; runs in the test program, trusts its input.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <atf-c.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "config.h"
 #include "test_conf.h"
@@ -43,4 +49,74 @@ test_conf_parse(const char *text)
 	ATF_REQUIRE_MSG(c != NULL, "%s", errs);
 	free(errs);
 	return c;
+}
+
+static void
+test_pem_take(BIO *bio, struct test_pem *out)
+{
+	char	*data;
+	long	 n;
+
+	n = BIO_get_mem_data(bio, &data);
+	ATF_REQUIRE(n > 0);
+	ATF_REQUIRE((out->p = malloc((size_t)n + 1)) != NULL);
+	memcpy(out->p, data, (size_t)n);
+	out->p[n] = '\0';
+	out->len = (size_t)n;
+	BIO_free(bio);
+}
+
+EVP_PKEY *
+test_key_new(const char *type)
+{
+	EVP_PKEY	*k;
+
+	if (strcmp(type, "RSA") == 0)
+		k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+	else if (strcmp(type, "EC") == 0)
+		k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	else
+		k = EVP_PKEY_Q_keygen(NULL, NULL, type);
+	ATF_REQUIRE_MSG(k != NULL, "cannot make a %s key", type);
+	return k;
+}
+
+/* A self-signed certificate for k, in PEM. */
+void
+test_cert_pem(EVP_PKEY *k, const char *cn, struct test_pem *out)
+{
+	X509		*x;
+	X509_NAME	*name;
+	BIO		*bio;
+	const EVP_MD	*md;
+
+	ATF_REQUIRE((x = X509_new()) != NULL);
+	ATF_REQUIRE(X509_set_version(x, 2) == 1);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	X509_gmtime_adj(X509_getm_notBefore(x), 0);
+	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+	ATF_REQUIRE(X509_set_pubkey(x, k) == 1);
+	name = X509_get_subject_name(x);
+	ATF_REQUIRE(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+	    (const unsigned char *)cn, -1, -1, 0) == 1);
+	ATF_REQUIRE(X509_set_issuer_name(x, name) == 1);
+	md = EVP_PKEY_is_a(k, "ED25519") ? NULL : EVP_sha256();
+	ATF_REQUIRE(X509_sign(x, k, md) > 0);
+	ATF_REQUIRE((bio = BIO_new(BIO_s_mem())) != NULL);
+	ATF_REQUIRE(PEM_write_bio_X509(bio, x) == 1);
+	X509_free(x);
+	test_pem_take(bio, out);
+}
+
+/* The private key in PEM (PKCS#8), encrypted when pass is not NULL. */
+void
+test_key_pem(EVP_PKEY *k, const char *pass, struct test_pem *out)
+{
+	BIO	*bio;
+
+	ATF_REQUIRE((bio = BIO_new(BIO_s_mem())) != NULL);
+	ATF_REQUIRE(PEM_write_bio_PrivateKey(bio, k,
+	    pass != NULL ? EVP_aes_256_cbc() : NULL, NULL, 0, NULL,
+	    (void *)(uintptr_t)pass) == 1);
+	test_pem_take(bio, out);
 }

@@ -5,6 +5,10 @@
 #ifndef POSTERN_TEST_CONF_H
 #define POSTERN_TEST_CONF_H
 
+#include <stddef.h>
+
+#include <openssl/evp.h>
+
 struct smtpd_config;
 
 /* Write text to path (created or truncated); fails the test if not. */
@@ -14,5 +18,21 @@ void	test_write_file(const char *path, const char *text);
  * without reading pki files or resolving names; fails the test with
  * the parser's errors if it does not parse. */
 struct smtpd_config *test_conf_parse(const char *text);
+
+/*
+ * TLS material made in memory with the OpenSSL API: a fresh key ("RSA"
+ * 2048, "EC" P-256, or any type name EVP_PKEY_Q_keygen takes), a
+ * self-signed certificate for it, and the key in PEM (PKCS#8, encrypted
+ * with pass when not NULL).  The PEM texts are malloc'd.
+ */
+/* A PEM text in memory. */
+struct test_pem {
+	char	*p;
+	size_t	 len;
+};
+
+EVP_PKEY	*test_key_new(const char *type);
+void		 test_cert_pem(EVP_PKEY *, const char *cn, struct test_pem *);
+void		 test_key_pem(EVP_PKEY *, const char *pass, struct test_pem *);
 
 #endif

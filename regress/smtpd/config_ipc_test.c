@@ -17,6 +17,7 @@
 #include "config.h"
 #include "imsg_types.h"
 #include "ipc.h"
+#include "../test_conf.h"
 
 struct captured {
 	uint32_t	 type;
@@ -89,10 +90,9 @@ write_file(const char *path, const char *text, mode_t mode)
 	close(fd);
 }
 
-#define CERT	"-----BEGIN CERTIFICATE-----\nMIIBfakecert\n" \
-		"-----END CERTIFICATE-----\n"
-#define KEY	"-----BEGIN PRIVATE KEY-----\nSECRETKEYBYTES\n" \
-		"-----END PRIVATE KEY-----\n"
+/* A real pair (the parser checks that they match), and a line of the
+ * base64 of each, to find them in a role's configuration stream. */
+static char	cert_mark[65], key_mark[65];
 
 static const char rich_conf[] =
     "queue path \"/tmp/postern-test/spool\"\n"
@@ -133,14 +133,37 @@ static const char rich_conf[] =
     "match from auth for any !tls action \"out\"\n"
     "match from any for any reject\n";
 
+/* The second line of a PEM text: 64 characters of base64 inside it. */
+static void
+pem_mark(const struct test_pem *pem, char mark[65])
+{
+	const char	*nl;
+
+	ATF_REQUIRE((nl = strchr(pem->p, '\n')) != NULL);
+	ATF_REQUIRE(strlen(nl + 1) > 64);
+	memcpy(mark, nl + 1, 64);
+	mark[64] = '\0';
+}
+
 static struct smtpd_config *
 rich_config(void)
 {
 	struct config_opts	 opts;
 	struct smtpd_config	*conf;
 
-	write_file("cert.pem", CERT, 0644);
-	write_file("key.pem", KEY, 0600);
+	EVP_PKEY		*k;
+	struct test_pem		 cert, key;
+
+	k = test_key_new("EC");
+	test_cert_pem(k, "mx.example.org", &cert);
+	test_key_pem(k, NULL, &key);
+	EVP_PKEY_free(k);
+	pem_mark(&cert, cert_mark);
+	pem_mark(&key, key_mark);
+	write_file("cert.pem", cert.p, 0644);
+	write_file("key.pem", key.p, 0600);
+	free(cert.p);
+	free(key.p);
 	write_file("rich.conf", rich_conf, 0644);
 	config_opts_init(&opts);
 	conf = config_parse("rich.conf", &opts);
@@ -275,7 +298,7 @@ ATF_TC_BODY(roles_get_their_part, tc)
 		    "/tmp/postern-test/ctl.sock");
 		ATF_CHECK_EQ(copy->sc_queue_ttl, 2 * 86400);
 		/* private keys: ca (and the parent) only */
-		ATF_CHECK_EQ_MSG(stream_has(&s, "SECRETKEYBYTES"),
+		ATF_CHECK_EQ_MSG(stream_has(&s, key_mark),
 		    role == PROC_CA || role == PROC_PARENT,
 		    "role %d: key material", role);
 		TAILQ_FOREACH(p, &copy->sc_pkis, pki_entry)
@@ -296,7 +319,7 @@ ATF_TC_BODY(roles_get_their_part, tc)
 		    role == PROC_LKA || role == PROC_PARENT,
 		    "role %d: table entries", role);
 		/* certificates: smtp, mta, ca */
-		ATF_CHECK_EQ_MSG(stream_has(&s, "MIIBfakecert"),
+		ATF_CHECK_EQ_MSG(stream_has(&s, cert_mark),
 		    role == PROC_SMTP || role == PROC_MTA ||
 		    role == PROC_CA || role == PROC_PARENT,
 		    "role %d: certificates", role);

@@ -18,85 +18,10 @@
 
 #include "postern_limits.h"
 #include "tls.h"
-
-/* A PEM text in memory. */
-struct pem {
-	char	*p;
-	size_t	 len;
-};
-
-static void
-pem_take(BIO *bio, struct pem *out)
-{
-	char	*data;
-	long	 n;
-
-	n = BIO_get_mem_data(bio, &data);
-	ATF_REQUIRE(n > 0);
-	ATF_REQUIRE((out->p = malloc((size_t)n + 1)) != NULL);
-	memcpy(out->p, data, (size_t)n);
-	out->p[n] = '\0';
-	out->len = (size_t)n;
-	BIO_free(bio);
-}
-
-static EVP_PKEY *
-key_new(const char *type)
-{
-	EVP_PKEY	*k;
-
-	if (strcmp(type, "RSA") == 0)
-		k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
-	else if (strcmp(type, "EC") == 0)
-		k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-	else
-		k = EVP_PKEY_Q_keygen(NULL, NULL, type);
-	ATF_REQUIRE_MSG(k != NULL, "cannot make a %s key", type);
-	return k;
-}
-
-/* A self-signed certificate for k, in PEM. */
-static void
-cert_pem(EVP_PKEY *k, const char *cn, struct pem *out)
-{
-	X509		*x;
-	X509_NAME	*name;
-	BIO		*bio;
-	const EVP_MD	*md;
-
-	ATF_REQUIRE((x = X509_new()) != NULL);
-	ATF_REQUIRE(X509_set_version(x, 2) == 1);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-	X509_gmtime_adj(X509_getm_notBefore(x), 0);
-	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
-	ATF_REQUIRE(X509_set_pubkey(x, k) == 1);
-	name = X509_get_subject_name(x);
-	ATF_REQUIRE(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-	    (const unsigned char *)cn, -1, -1, 0) == 1);
-	ATF_REQUIRE(X509_set_issuer_name(x, name) == 1);
-	md = EVP_PKEY_is_a(k, "ED25519") ? NULL : EVP_sha256();
-	ATF_REQUIRE(X509_sign(x, k, md) > 0);
-	ATF_REQUIRE((bio = BIO_new(BIO_s_mem())) != NULL);
-	ATF_REQUIRE(PEM_write_bio_X509(bio, x) == 1);
-	X509_free(x);
-	pem_take(bio, out);
-}
-
-/* The private key in PEM (PKCS#8), encrypted when pass is not NULL. */
-static void
-key_pem(EVP_PKEY *k, const char *pass, struct pem *out)
-{
-	BIO	*bio;
-
-	ATF_REQUIRE((bio = BIO_new(BIO_s_mem())) != NULL);
-	ATF_REQUIRE(PEM_write_bio_PrivateKey(bio, k,
-	    pass != NULL ? EVP_aes_256_cbc() : NULL, NULL, 0, NULL,
-	    (void *)(uintptr_t)pass) == 1);
-	pem_take(bio, out);
-}
+#include "../test_conf.h"
 
 static int
-check(const struct pem *c, const struct pem *k, char *err, size_t len)
+check(const struct test_pem *c, const struct test_pem *k, char *err, size_t len)
 {
 	return tls_check_pair(c->p, c->len, k->p, k->len, err, len);
 }
@@ -113,14 +38,14 @@ ATF_TC_BODY(match, tc)
 {
 	const char	*types[] = { "RSA", "EC" };
 	EVP_PKEY	*k;
-	struct pem	 c, kp;
+	struct test_pem	 c, kp;
 	char		 err[256];
 	size_t		 i;
 
 	for (i = 0; i < 2; i++) {
-		k = key_new(types[i]);
-		cert_pem(k, "mx.example.org", &c);
-		key_pem(k, NULL, &kp);
+		k = test_key_new(types[i]);
+		test_cert_pem(k, "mx.example.org", &c);
+		test_key_pem(k, NULL, &kp);
 		ATF_CHECK_EQ_MSG(check(&c, &kp, err, sizeof(err)), 0,
 		    "%s: %s", types[i], err);
 		ATF_CHECK_STREQ(err, "");
@@ -134,17 +59,17 @@ ATF_TC_WITHOUT_HEAD(mismatch);
 ATF_TC_BODY(mismatch, tc)
 {
 	EVP_PKEY	*rsa1, *rsa2, *ec1, *ec2;
-	struct pem	 c_rsa1, c_ec1, k_rsa2, k_ec2, k_ec1;
+	struct test_pem	 c_rsa1, c_ec1, k_rsa2, k_ec2, k_ec1;
 
-	rsa1 = key_new("RSA");
-	rsa2 = key_new("RSA");
-	ec1 = key_new("EC");
-	ec2 = key_new("EC");
-	cert_pem(rsa1, "a", &c_rsa1);
-	cert_pem(ec1, "b", &c_ec1);
-	key_pem(rsa2, NULL, &k_rsa2);
-	key_pem(ec2, NULL, &k_ec2);
-	key_pem(ec1, NULL, &k_ec1);
+	rsa1 = test_key_new("RSA");
+	rsa2 = test_key_new("RSA");
+	ec1 = test_key_new("EC");
+	ec2 = test_key_new("EC");
+	test_cert_pem(rsa1, "a", &c_rsa1);
+	test_cert_pem(ec1, "b", &c_ec1);
+	test_key_pem(rsa2, NULL, &k_rsa2);
+	test_key_pem(ec2, NULL, &k_ec2);
+	test_key_pem(ec1, NULL, &k_ec1);
 	CHECK_FAILS(&c_rsa1, &k_rsa2, "certificate and key do not match");
 	CHECK_FAILS(&c_ec1, &k_ec2, "certificate and key do not match");
 	CHECK_FAILS(&c_rsa1, &k_ec1, "certificate and key do not match");
@@ -164,13 +89,13 @@ ATF_TC_WITHOUT_HEAD(garbage);
 ATF_TC_BODY(garbage, tc)
 {
 	EVP_PKEY	*k;
-	struct pem	 c, kp, g, pg;
+	struct test_pem	 c, kp, g, pg;
 	char		 buf[4096];
 	size_t		 i;
 
-	k = key_new("EC");
-	cert_pem(k, "mx", &c);
-	key_pem(k, NULL, &kp);
+	k = test_key_new("EC");
+	test_cert_pem(k, "mx", &c);
+	test_key_pem(k, NULL, &kp);
 	/* not PEM at all, and PEM armour around garbage */
 	g.p = (char *)(uintptr_t)"hello, this is not a key\n";
 	g.len = strlen(g.p);
@@ -203,11 +128,11 @@ ATF_TC_WITHOUT_HEAD(truncated);
 ATF_TC_BODY(truncated, tc)
 {
 	EVP_PKEY	*k;
-	struct pem	 c, kp, t;
+	struct test_pem	 c, kp, t;
 
-	k = key_new("RSA");
-	cert_pem(k, "mx", &c);
-	key_pem(k, NULL, &kp);
+	k = test_key_new("RSA");
+	test_cert_pem(k, "mx", &c);
+	test_key_pem(k, NULL, &kp);
 	t = kp;
 	t.len = kp.len / 2;
 	CHECK_FAILS(&c, &t, "the key does not parse");
@@ -230,11 +155,11 @@ ATF_TC_WITHOUT_HEAD(oversized);
 ATF_TC_BODY(oversized, tc)
 {
 	EVP_PKEY	*k;
-	struct pem	 c, kp, big;
+	struct test_pem	 c, kp, big;
 
-	k = key_new("EC");
-	cert_pem(k, "mx", &c);
-	key_pem(k, NULL, &kp);
+	k = test_key_new("EC");
+	test_cert_pem(k, "mx", &c);
+	test_key_pem(k, NULL, &kp);
 	/* a valid key followed by padding past the limit */
 	big.len = CONF_MAX_PEM + 1;
 	ATF_REQUIRE((big.p = malloc(big.len)) != NULL);
@@ -257,11 +182,11 @@ ATF_TC_WITHOUT_HEAD(encrypted);
 ATF_TC_BODY(encrypted, tc)
 {
 	EVP_PKEY	*k;
-	struct pem	 c, kp;
+	struct test_pem	 c, kp;
 
-	k = key_new("RSA");
-	cert_pem(k, "mx", &c);
-	key_pem(k, "secret", &kp);
+	k = test_key_new("RSA");
+	test_cert_pem(k, "mx", &c);
+	test_key_pem(k, "secret", &kp);
 	CHECK_FAILS(&c, &kp, "the key is encrypted");
 	free(c.p);
 	free(kp.p);
@@ -272,11 +197,11 @@ ATF_TC_WITHOUT_HEAD(key_type);
 ATF_TC_BODY(key_type, tc)
 {
 	EVP_PKEY	*k;
-	struct pem	 c, kp;
+	struct test_pem	 c, kp;
 
-	k = key_new("ED25519");
-	cert_pem(k, "mx", &c);
-	key_pem(k, NULL, &kp);
+	k = test_key_new("ED25519");
+	test_cert_pem(k, "mx", &c);
+	test_key_pem(k, NULL, &kp);
 	CHECK_FAILS(&c, &kp, "unsupported key type ED25519");
 	free(c.p);
 	free(kp.p);
@@ -287,14 +212,14 @@ ATF_TC_WITHOUT_HEAD(chain);
 ATF_TC_BODY(chain, tc)
 {
 	EVP_PKEY	*k, *k2;
-	struct pem	 c, c2, kp, ch;
+	struct test_pem	 c, c2, kp, ch;
 	char		 err[256];
 
-	k = key_new("EC");
-	k2 = key_new("EC");
-	cert_pem(k, "leaf", &c);
-	cert_pem(k2, "issuer", &c2);
-	key_pem(k, NULL, &kp);
+	k = test_key_new("EC");
+	k2 = test_key_new("EC");
+	test_cert_pem(k, "leaf", &c);
+	test_cert_pem(k2, "issuer", &c2);
+	test_key_pem(k, NULL, &kp);
 	ATF_REQUIRE((ch.p = malloc(c.len + c2.len + 64)) != NULL);
 	/* leaf first, then another certificate: fine */
 	memcpy(ch.p, c.p, c.len);
@@ -322,7 +247,7 @@ ATF_TC_BODY(chain, tc)
 ATF_TC_WITHOUT_HEAD(small_err);
 ATF_TC_BODY(small_err, tc)
 {
-	struct pem	 g = { (char *)(uintptr_t)"x", 1 };
+	struct test_pem	 g = { (char *)(uintptr_t)"x", 1 };
 	char		 err[8];
 
 	memset(err, 'z', sizeof(err));
