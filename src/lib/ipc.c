@@ -63,7 +63,7 @@ ipc_clear(struct ipc_chan *ch)
 		TAILQ_REMOVE(&ch->ch_outq, o, o_entry);
 		if (o->o_fd != -1)
 			close(o->o_fd);
-		free(o);
+		freezero(o, sizeof(*o) + o->o_len);
 	}
 	ch->ch_outbytes = 0;
 	ipc_close_fds(ch->ch_rfds, ch->ch_nrfds);
@@ -363,7 +363,8 @@ ipc_flush(struct ipc_chan *ch)
 			left -= chunk;
 			if (o->o_off == o->o_len) {
 				TAILQ_REMOVE(&ch->ch_outq, o, o_entry);
-				free(o);
+				/* Some payloads are secrets (AUTH). */
+				freezero(o, sizeof(*o) + o->o_len);
 				ch->ch_nwritten++;
 			}
 		}

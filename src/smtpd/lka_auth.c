@@ -127,21 +127,6 @@ lka_auth_crypt(const char *user, const char *passwd, const char *hash)
 	return result;
 }
 
-/* The listener at idx of the current configuration, or NULL. */
-static const struct listener *
-lka_auth_listener(const struct lka_ctx *ctx, uint32_t idx)
-{
-	const struct listener	*l;
-	uint32_t		 i = 0;
-
-	if (ctx->lc_conf == NULL)
-		return NULL;
-	TAILQ_FOREACH(l, &ctx->lc_conf->sc_listeners, l_entry)
-		if (i++ == idx)
-			return l;
-	return NULL;
-}
-
 /* System account: the parent runs PAM in a child. */
 static void
 lka_auth_pam(uint32_t smtpid, const char *user, const char *passwd)
@@ -194,7 +179,8 @@ lka_auth_request(const struct lka_ctx *ctx, struct ipc_msg *msg)
 	 * reload ours may be newer and differ.  That race is no peer
 	 * bug: the client may try again.
 	 */
-	if ((l = lka_auth_listener(ctx, idx)) == NULL ||
+	if (ctx->lc_conf == NULL ||
+	    (l = config_listener_at(ctx->lc_conf, idx)) == NULL ||
 	    !(l->l_flags & L_AUTH)) {
 		log_warnx("lka_auth_request: listener %u does not take AUTH "
 		    "(configuration reloaded?)", idx);

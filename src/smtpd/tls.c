@@ -70,6 +70,7 @@ tls_sni_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
 	free(sn);
 }
 
+
 /*
  * Before the chroot: OpenSSL reads its configuration file, loads the
  * default provider's algorithms and error strings, and seeds its
@@ -168,6 +169,25 @@ tls_protocols_parse(const char *str, uint32_t *out)
 	return 0;
 }
 
+/*
+ * The administrator's cipher list, less RSA key exchange: the key in
+ * smtp is a proxy (tls_key.c) and OpenSSL 3.0 cannot run the TLS_RSA_*
+ * suites through it, so offering them would make such a client fail in
+ * the middle of the handshake instead of picking ECDHE or DHE, which
+ * every TLS 1.2 client has.  (Those suites have no forward secrecy.)
+ */
+static int
+tls_set_ciphers(SSL_CTX *ctx, const char *ciphers)
+{
+	char	buf[CONF_MAX_TOKEN + sizeof(":!kRSA")];
+	int	n;
+
+	n = snprintf(buf, sizeof(buf), "%s:!kRSA", ciphers);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return -1;
+	return SSL_CTX_set_cipher_list(ctx, buf) == 1 ? 0 : -1;
+}
+
 int
 tls_ciphers_check(const char *ciphers)
 {
@@ -176,7 +196,7 @@ tls_ciphers_check(const char *ciphers)
 
 	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL)
 		return -1;
-	ok = SSL_CTX_set_cipher_list(ctx, ciphers) == 1;
+	ok = tls_set_ciphers(ctx, ciphers) == 0;
 	SSL_CTX_free(ctx);
 	ERR_clear_error();
 	return ok ? 0 : -1;
@@ -420,7 +440,7 @@ tls_ctx_new(const struct smtpd_config *conf, const struct listener *l,
 	if (tls_set_protocols(ctx, protos) == -1)
 		goto fail;
 	what = "ciphers";
-	if (SSL_CTX_set_cipher_list(ctx, ciphers) != 1)
+	if (tls_set_ciphers(ctx, ciphers) == -1)
 		goto fail;
 	what = "dhe";
 	if (pki->pki_dhe == PKI_DHE_AUTO && SSL_CTX_set_dh_auto(ctx, 1) != 1)
