@@ -227,6 +227,9 @@ void		 proc_parent_start(int foreground, int verbose,
 		    const char *spool, int control_fd,
 		    const struct proc_role *, const struct proc_parent_hooks *);
 void		 proc_parent_send_config(const struct smtpd_config *);
+/* In a child the parent forks for work of its own (a delivery, a PAM
+ * check): every signal back to its default action, none blocked. */
+void		 proc_child_signals_reset(void);
 __dead void	 proc_parent_loop(void);
 void		 proc_parent_shutdown(int exitcode);
 /* Replace the config proc_config() returns (frees the old one). */

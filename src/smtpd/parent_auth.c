@@ -153,10 +153,8 @@ pa_child(char *user, char *passwd, pid_t ppid)
 {
 	struct pa_cred		 cr = { user, passwd };
 	struct pam_conv		 conv = { pa_conv, &cr };
-	struct sigaction	 sa;
-	sigset_t		 all;
 	pam_handle_t		*pamh = NULL;
-	int			 rc, sig, code;
+	int			 rc, code;
 
 	/* A dead daemon leaves no check behind. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != ppid)
@@ -164,13 +162,7 @@ pa_child(char *user, char *passwd, pid_t ppid)
 	/* It holds a password: no ptrace, no core. */
 	if (prctl(PR_SET_DUMPABLE, 0) == -1)
 		_exit(PA_TEMPFAIL);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	(void)sigemptyset(&sa.sa_mask);
-	for (sig = 1; sig < NSIG; sig++)
-		(void)sigaction(sig, &sa, NULL);
-	(void)sigfillset(&all);
-	(void)sigprocmask(SIG_UNBLOCK, &all, NULL);
+	proc_child_signals_reset();
 	/* The parent's channels and sockets are none of its business. */
 	closefrom(STDERR_FILENO + 1);
 

@@ -202,24 +202,16 @@ pd_child(const struct envelope *evp, int statusfd, int msgfd, pid_t ppid)
 {
 	const struct smtpd_config	*conf = proc_config();
 	struct deliver			 d;
-	struct sigaction		 sa;
-	sigset_t			 all;
 	uid_t				 ru, eu, su;
 	gid_t				 rg, eg, sg;
-	int				 sfd, mfd, nfd, sig, code;
+	int				 sfd, mfd, nfd, code;
 
 	/* A killed daemon must never leave a delivery running half-way. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
 		pd_child_fail(statusfd, EX_OSERR, "4.3.0 prctl");
 	if (getppid() != ppid)
 		_exit(EX_TEMPFAIL);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	(void)sigemptyset(&sa.sa_mask);
-	for (sig = 1; sig < NSIG; sig++)
-		(void)sigaction(sig, &sa, NULL);
-	(void)sigfillset(&all);
-	(void)sigprocmask(SIG_UNBLOCK, &all, NULL);
+	proc_child_signals_reset();
 	if (setsid() == -1)
 		pd_child_fail(statusfd, EX_OSERR, "4.3.0 setsid");
 

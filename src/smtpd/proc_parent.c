@@ -486,3 +486,19 @@ proc_parent_loop(void)
 	(void)event_base_dispatch(parent_base);
 	fatalx("proc_parent_loop: event loop ended");
 }
+
+void
+proc_child_signals_reset(void)
+{
+	struct sigaction	 sa;
+	sigset_t		 all;
+	int			 sig;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	(void)sigemptyset(&sa.sa_mask);
+	for (sig = 1; sig < NSIG; sig++)
+		(void)sigaction(sig, &sa, NULL);
+	(void)sigfillset(&all);
+	(void)sigprocmask(SIG_UNBLOCK, &all, NULL);
+}
