@@ -1219,11 +1219,13 @@ tls_rows() {
 		    [ -s "$B/tls.$key.postern.out" ] &&
 		    note "tls: Postern, no TLS (same client), 1 msg/connection: CPU per message by process (ms): $(tool cpusum "$B/tls.$key.postern.out" "$t_plain")"
 		if [ -s "$B/tls.$key.postern.stats" ]; then
+			# shellcheck disable=SC2046
 			set -- $(tool castat "$B/tls.$key.postern.stats" \
 			    "$B/tls.$key.postern.out" "$c") - - - - - - - - - - - -
 			note "tls: Postern, $k, 1 msg/connection: ca performed $2 private-key operations per message, $4 per second, $6 ms of ca CPU each (one CPU would allow about $(tool div 1000 "$6" | cut -d. -f1) per second); ca was on a CPU $8 % and smtp ${10} % of the run"
 		fi
 		if [ "$BENCH_TLS_HS" = 1 ] && [ -s "$B/tls.$key.postern.stats" ]; then
+			# shellcheck disable=SC2046
 			set -- $(tool castat "$B/tls.$key.postern.stats" \
 			    "$B/tls.$key.postern.out" "$c,--handshake-only") \
 			    - - - - - - - - - - - -
