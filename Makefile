@@ -291,7 +291,8 @@ DEB_PKGS = \
 	libssl-dev libevent-dev libbsd-dev libunbound-dev libseccomp-dev \
 	libcrypt-dev libpam0g-dev nettle-dev libdb5.3-dev \
 	atf-sh libatf-dev kyua mandoc \
-	openssl swaks python3 python3-aiosmtpd procps psmisc util-linux \
+	openssl swaks libnet-ssleay-perl libio-socket-ssl-perl \
+	python3 python3-aiosmtpd procps psmisc util-linux \
 	iproute2
 
 # Only `make bench` needs these (the reference servers are brought in
