@@ -35,9 +35,11 @@ struct smtpd_config;
 /*
  * Process start, before the chroot: load what OpenSSL needs from the
  * file system (its configuration, the default provider) so that later
- * context building works inside an empty root.
+ * context building works inside an empty root.  With anchors, also the
+ * system's trust anchors, for peers verified without a `ca` (smtp,
+ * mta); ca verifies nothing and does without them.
  */
-void		 tls_init(void);
+void		 tls_init(int anchors);
 
 /*
  * A new configuration (from ro_config): build a server context for every

@@ -189,7 +189,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	log_init(1, 0);
 	log_procname("smtp");
-	tls_init();
+	tls_init(1);
 	if ((base = event_base_new()) == NULL)
 		abort();
 	proc_set_self(PROC_SMTP, &smtp_role, lost, base);

@@ -790,7 +790,7 @@ proc_child_main(const char *role, int foreground, int verbose,
 		fatalx("proc_child_main: event_base_new failed");
 	/* OpenSSL reads its files while they can still be reached. */
 	if (me == PROC_SMTP || me == PROC_MTA || me == PROC_CA)
-		tls_init();
+		tls_init(me != PROC_CA);
 	proc_priv_drop(me, spool);
 
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR ||

@@ -79,7 +79,7 @@ tls_sni_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
  * listeners that verify client certificates without a `ca`.
  */
 void
-tls_init(void)
+tls_init(int anchors)
 {
 	SSL_CTX	*ctx;
 
@@ -95,6 +95,8 @@ tls_init(void)
 	if ((tls_sni_idx = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL,
 	    tls_sni_free)) == -1)
 		fatalx("tls_init: SSL_CTX_get_ex_new_index failed");
+	if (!anchors)
+		return;
 	/*
 	 * The bundle file only, read in full now: a hashed directory
 	 * lookup would open files at verification time, inside the chroot
