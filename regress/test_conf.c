@@ -120,3 +120,63 @@ test_key_pem(EVP_PKEY *k, const char *pass, struct test_pem *out)
 	    (void *)(uintptr_t)pass) == 1);
 	test_pem_take(bio, out);
 }
+
+void
+test_sink_init(struct test_sink *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->s_fail_at = -1;
+}
+
+int
+test_sink_collect(void *arg, const char *p, size_t n)
+{
+	struct test_sink	*s = arg;
+	char			*nb;
+
+	ATF_REQUIRE(n > 0);
+	s->s_calls++;
+	if (s->s_fail_at >= 0 && s->s_len + n > (size_t)s->s_fail_at)
+		return -1;
+	if (s->s_len + n > s->s_cap) {
+		s->s_cap = (s->s_len + n) * 2;
+		nb = realloc(s->s_buf, s->s_cap);
+		ATF_REQUIRE(nb != NULL);
+		s->s_buf = nb;
+	}
+	memcpy(s->s_buf + s->s_len, p, n);
+	s->s_len += n;
+	return 0;
+}
+
+uint32_t
+test_piece_seed(uint32_t cut)
+{
+	return cut * 2654435761U + 1;
+}
+
+/* xorshift32 */
+static uint32_t
+test_rnd(uint32_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 17;
+	*x ^= *x << 5;
+	return *x;
+}
+
+size_t
+test_piece(uint32_t cut, uint32_t *x, size_t left)
+{
+	size_t	n;
+
+	if (cut == 0)
+		n = left;
+	else if (cut == 1)
+		n = 1;
+	else if (test_rnd(x) % 8 == 0)
+		n = test_rnd(x) % 5000;
+	else
+		n = test_rnd(x) % 7;
+	return n > left ? left : n;
+}

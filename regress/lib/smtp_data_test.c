@@ -17,54 +17,16 @@
 
 #include "postern_limits.h"
 #include "smtp_data.h"
-
-struct sink {
-	char	*s_buf;
-	size_t	 s_len;
-	size_t	 s_cap;
-	long	 s_fail_at;	/* fail the call that passes this many
-				 * bytes in total; -1: never */
-	size_t	 s_calls;
-};
+#include "../test_conf.h"
 
 struct result {
 	int		r_rc;
 	size_t		r_used;		/* input consumed in total */
-	struct sink	r_out;
+	struct test_sink	r_out;
 	int		r_error;
 	uint64_t	r_size;
 	unsigned int	r_hops;
 };
-
-static int
-collect(void *arg, const char *p, size_t n)
-{
-	struct sink	*s = arg;
-	char		*nb;
-
-	ATF_REQUIRE(n > 0);
-	s->s_calls++;
-	if (s->s_fail_at >= 0 && s->s_len + n > (size_t)s->s_fail_at)
-		return -1;
-	if (s->s_len + n > s->s_cap) {
-		s->s_cap = (s->s_len + n) * 2;
-		nb = realloc(s->s_buf, s->s_cap);
-		ATF_REQUIRE(nb != NULL);
-		s->s_buf = nb;
-	}
-	memcpy(s->s_buf + s->s_len, p, n);
-	s->s_len += n;
-	return 0;
-}
-
-static uint32_t
-rnd(uint32_t *x)
-{
-	*x ^= *x << 13;
-	*x ^= *x >> 17;
-	*x ^= *x << 5;
-	return *x;
-}
 
 /*
  * Feed in (len bytes).  cut 0: all at once; 1: one byte at a time;
@@ -77,23 +39,15 @@ run(const char *in, size_t len, int mode, int lf, int cr, uint64_t max,
 {
 	struct smtp_data	sd;
 	size_t			pos = 0, n, used;
-	uint32_t		x = cut * 2654435761U + 1;
+	uint32_t		x = test_piece_seed(cut);
 
 	memset(r, 0, sizeof(*r));
+	test_sink_init(&r->r_out);
 	r->r_out.s_fail_at = fail_at;
-	smtp_data_init(&sd, mode, lf, cr, max, collect, &r->r_out);
+	smtp_data_init(&sd, mode, lf, cr, max, test_sink_collect, &r->r_out);
 	r->r_rc = SMTP_DATA_MORE;
 	while (pos < len) {
-		if (cut == 0)
-			n = len - pos;
-		else if (cut == 1)
-			n = 1;
-		else if (rnd(&x) % 8 == 0)
-			n = rnd(&x) % 5000;
-		else
-			n = rnd(&x) % 7;
-		if (n > len - pos)
-			n = len - pos;
+		n = test_piece(cut, &x, len - pos);
 		used = (size_t)-1;
 		r->r_rc = smtp_data_feed(&sd, in + pos, n, &used);
 		ATF_REQUIRE(used <= n);
@@ -329,12 +283,11 @@ ATF_TC_WITHOUT_HEAD(fatal_sticky);
 ATF_TC_BODY(fatal_sticky, tc)
 {
 	struct smtp_data	sd;
-	struct sink		out;
+	struct test_sink		out;
 	size_t			used;
 
-	memset(&out, 0, sizeof(out));
-	out.s_fail_at = -1;
-	smtp_data_init(&sd, D, REJ, REJ, 0, collect, &out);
+	test_sink_init(&out);
+	smtp_data_init(&sd, D, REJ, REJ, 0, test_sink_collect, &out);
 	ATF_CHECK_EQ(smtp_data_feed(&sd, S("ab\ncd"), &used),
 	    SMTP_DATA_FATAL_BARE_LF);
 	ATF_CHECK_EQ(used, 3);
@@ -344,9 +297,8 @@ ATF_TC_BODY(fatal_sticky, tc)
 	ATF_CHECK_EQ(smtp_data_finish(&sd), SMTP_DATA_FATAL_BARE_LF);
 	free(out.s_buf);
 
-	memset(&out, 0, sizeof(out));
-	out.s_fail_at = -1;
-	smtp_data_init(&sd, D, REJ, REJ, 0, collect, &out);
+	test_sink_init(&out);
+	smtp_data_init(&sd, D, REJ, REJ, 0, test_sink_collect, &out);
 	ATF_CHECK_EQ(smtp_data_feed(&sd, S("ab\r"), &used), SMTP_DATA_MORE);
 	ATF_CHECK_EQ(used, 3);
 	ATF_CHECK_EQ(smtp_data_feed(&sd, S("x\r\n.\r\n"), &used),
@@ -357,9 +309,8 @@ ATF_TC_BODY(fatal_sticky, tc)
 	free(out.s_buf);
 
 	/* After DONE, nothing more is taken. */
-	memset(&out, 0, sizeof(out));
-	out.s_fail_at = -1;
-	smtp_data_init(&sd, D, REJ, REJ, 0, collect, &out);
+	test_sink_init(&out);
+	smtp_data_init(&sd, D, REJ, REJ, 0, test_sink_collect, &out);
 	ATF_CHECK_EQ(smtp_data_feed(&sd, S(".\r\nx"), &used),
 	    SMTP_DATA_DONE);
 	ATF_CHECK_EQ(used, 3);
@@ -370,9 +321,8 @@ ATF_TC_BODY(fatal_sticky, tc)
 	free(out.s_buf);
 
 	/* DATA does not end at finish(). */
-	memset(&out, 0, sizeof(out));
-	out.s_fail_at = -1;
-	smtp_data_init(&sd, D, REJ, REJ, 0, collect, &out);
+	test_sink_init(&out);
+	smtp_data_init(&sd, D, REJ, REJ, 0, test_sink_collect, &out);
 	ATF_CHECK_EQ(smtp_data_feed(&sd, S("a\r\n"), &used), SMTP_DATA_MORE);
 	ATF_CHECK_EQ(smtp_data_finish(&sd), SMTP_DATA_MORE);
 	ATF_CHECK_EQ(smtp_data_feed(&sd, S(".\r\n"), &used), SMTP_DATA_DONE);
@@ -597,13 +547,12 @@ ATF_TC_WITHOUT_HEAD(bdat_chunks);
 ATF_TC_BODY(bdat_chunks, tc)
 {
 	struct smtp_data	sd;
-	struct sink		out;
+	struct test_sink		out;
 	size_t			used;
 
 	/* CR at the end of one chunk, LF at the start of the next. */
-	memset(&out, 0, sizeof(out));
-	out.s_fail_at = -1;
-	smtp_data_init(&sd, B, REJ, REJ, 0, collect, &out);
+	test_sink_init(&out);
+	smtp_data_init(&sd, B, REJ, REJ, 0, test_sink_collect, &out);
 	ATF_CHECK_EQ(smtp_data_feed(&sd, S("Subject: a\r"), &used),
 	    SMTP_DATA_MORE);
 	ATF_CHECK_EQ(used, 11);

@@ -19,42 +19,7 @@
 #include <atf-c.h>
 
 #include "smtp_header.h"
-
-struct sink {
-	char	*s_buf;
-	size_t	 s_len;
-	size_t	 s_cap;
-	int	 s_fail;	/* every emit fails */
-};
-
-static int
-collect(void *arg, const char *p, size_t n)
-{
-	struct sink	*s = arg;
-	char		*nb;
-
-	ATF_REQUIRE(n > 0);
-	if (s->s_fail)
-		return -1;
-	if (s->s_len + n > s->s_cap) {
-		s->s_cap = (s->s_len + n) * 2;
-		nb = realloc(s->s_buf, s->s_cap);
-		ATF_REQUIRE(nb != NULL);
-		s->s_buf = nb;
-	}
-	memcpy(s->s_buf + s->s_len, p, n);
-	s->s_len += n;
-	return 0;
-}
-
-static uint32_t
-rnd(uint32_t *x)
-{
-	*x ^= *x << 13;
-	*x ^= *x >> 17;
-	*x ^= *x << 5;
-	return *x;
-}
+#include "../test_conf.h"
 
 #define DATE	"Mon, 23 Nov 2026 07:54:40 +0000 (UTC)"
 #define MSGID	"<0123456789abcdef@mx.example.org>"
@@ -66,7 +31,7 @@ static const struct smtp_header_fix fix_masq = { DATE, MSGID, SENDER };
 static const struct smtp_header_fix fix_none = { NULL, NULL, NULL };
 
 struct result {
-	struct sink	 r_out;
+	struct test_sink	 r_out;
 	unsigned int	 r_seen;
 	int		 r_end;
 };
@@ -78,22 +43,14 @@ run(const char *in, size_t len, const struct smtp_header_fix *fix,
 {
 	struct smtp_header	*sh;
 	size_t			 pos = 0, n;
-	uint32_t		 x = cut * 2654435761U + 1;
+	uint32_t		 x = test_piece_seed(cut);
 
 	memset(r, 0, sizeof(*r));
+	test_sink_init(&r->r_out);
 	ATF_REQUIRE((sh = malloc(sizeof(*sh))) != NULL);
-	ATF_REQUIRE_EQ(smtp_header_init(sh, fix, collect, &r->r_out), 0);
+	ATF_REQUIRE_EQ(smtp_header_init(sh, fix, test_sink_collect, &r->r_out), 0);
 	while (pos < len) {
-		if (cut == 0)
-			n = len - pos;
-		else if (cut == 1)
-			n = 1;
-		else if (rnd(&x) % 8 == 0)
-			n = rnd(&x) % 5000;
-		else
-			n = rnd(&x) % 7;
-		if (n > len - pos)
-			n = len - pos;
+		n = test_piece(cut, &x, len - pos);
 		ATF_REQUIRE_EQ(smtp_header_feed(sh, in + pos, n), 0);
 		pos += n;
 	}
@@ -484,23 +441,23 @@ ATF_TC_BODY(init_values, tc)
 {
 	struct smtp_header		 sh;
 	struct smtp_header_fix		 fix;
-	struct sink			 s;
+	struct test_sink		 s;
 	char				 big[SMTP_HEADER_VALUE_MAX + 2];
 
-	memset(&s, 0, sizeof(s));
+	test_sink_init(&s);
 	fix = fix_add;
 	fix.hf_date = "a\r\nBcc: x";
-	ATF_CHECK_EQ(smtp_header_init(&sh, &fix, collect, &s), -1);
+	ATF_CHECK_EQ(smtp_header_init(&sh, &fix, test_sink_collect, &s), -1);
 	fix = fix_add;
 	fix.hf_msgid = "<a@b>\n";
-	ATF_CHECK_EQ(smtp_header_init(&sh, &fix, collect, &s), -1);
+	ATF_CHECK_EQ(smtp_header_init(&sh, &fix, test_sink_collect, &s), -1);
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	fix = fix_masq;
 	fix.hf_from = big;
-	ATF_CHECK_EQ(smtp_header_init(&sh, &fix, collect, &s), -1);
+	ATF_CHECK_EQ(smtp_header_init(&sh, &fix, test_sink_collect, &s), -1);
 	big[sizeof(big) - 2] = '\0';
-	ATF_CHECK_EQ(smtp_header_init(&sh, &fix, collect, &s), 0);
+	ATF_CHECK_EQ(smtp_header_init(&sh, &fix, test_sink_collect, &s), 0);
 	/* The fixed memory: nothing else is allocated. */
 	ATF_CHECK(sizeof(sh) < 8 * 1024);
 }
@@ -509,19 +466,19 @@ ATF_TC_WITHOUT_HEAD(emit_failure);
 ATF_TC_BODY(emit_failure, tc)
 {
 	struct smtp_header	sh;
-	struct sink		s;
+	struct test_sink		s;
 
-	memset(&s, 0, sizeof(s));
-	s.s_fail = 1;
-	ATF_REQUIRE_EQ(smtp_header_init(&sh, &fix_add, collect, &s), 0);
+	test_sink_init(&s);
+	s.s_fail_at = 0;	/* every emit fails */
+	ATF_REQUIRE_EQ(smtp_header_init(&sh, &fix_add, test_sink_collect, &s), 0);
 	ATF_CHECK_EQ(smtp_header_feed(&sh, S("Subject: x\n")), -1);
-	ATF_REQUIRE_EQ(smtp_header_init(&sh, &fix_add, collect, &s), 0);
+	ATF_REQUIRE_EQ(smtp_header_init(&sh, &fix_add, test_sink_collect, &s), 0);
 	ATF_CHECK_EQ(smtp_header_feed(&sh, S("Subj")), 0);	/* held */
 	ATF_CHECK_EQ(smtp_header_finish(&sh), -1);
-	ATF_REQUIRE_EQ(smtp_header_init(&sh, &fix_masq, collect, &s), 0);
+	ATF_REQUIRE_EQ(smtp_header_init(&sh, &fix_masq, test_sink_collect, &s), 0);
 	ATF_CHECK_EQ(smtp_header_feed(&sh, S("From: a\n")), 0);	/* held */
 	ATF_CHECK_EQ(smtp_header_feed(&sh, S("\n")), -1);
-	ATF_REQUIRE_EQ(smtp_header_init(&sh, &fix_add, collect, &s), 0);
+	ATF_REQUIRE_EQ(smtp_header_init(&sh, &fix_add, test_sink_collect, &s), 0);
 	ATF_CHECK_EQ(smtp_header_feed(&sh, S("\n")), -1);
 	free(s.s_buf);
 }
